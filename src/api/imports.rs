@@ -1,0 +1,107 @@
+//! Bulk writes: `POST /v1/import` (NDJSON of any record kinds) and `POST /v1/feedback`
+//! (one feedback object, or NDJSON of many). Both answer with the import report:
+//! counts, and every rejected line with its number, code and reason.
+
+use super::error::ApiError;
+use super::extract::Body;
+use crate::app::App;
+use crate::ingest::{ImportReport, Importer, SourceFormat};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::Value;
+
+pub(super) fn routes() -> Router<App> {
+    Router::new()
+        .route("/v1/import", post(import))
+        .route("/v1/feedback", post(feedback))
+}
+
+async fn import(State(app): State<App>, Body(body): Body) -> Result<Json<ImportReport>, ApiError> {
+    let report = app.import(&body[..], &SourceFormat::Jsonl).await?;
+    tracing::info!(
+        lines = report.lines,
+        inserted = report.inserted,
+        updated = report.updated,
+        rejected = report.rejected_count,
+        "import over HTTP"
+    );
+    Ok(Json(report))
+}
+
+fn now_rfc3339() -> String {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("+08:00 is a valid offset");
+    time::OffsetDateTime::now_utc()
+        .to_offset(offset)
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("now formats")
+}
+
+/// Feedback events arrive live: a missing `kind` is `feedback`, a missing `at` is now.
+async fn feedback(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    let ndjson = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("ndjson") || v.contains("jsonl"));
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("invalid_encoding", "请求体不是合法的 UTF-8"))?;
+    let lines: Vec<(usize, &str)> = if ndjson {
+        text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect()
+    } else {
+        vec![(1, text)]
+    };
+    let mut importer = Importer::new(&app.store);
+    let mut malformed = Vec::new();
+    for (no, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut v: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                malformed.push(crate::ingest::LineProblem {
+                    line: no,
+                    code: "malformed_json",
+                    field: None,
+                    detail: format!("第 {no} 行不是合法的 JSON：{e}"),
+                });
+                continue;
+            }
+        };
+        if let Some(obj) = v.as_object_mut() {
+            match obj.get("kind").and_then(Value::as_str) {
+                None => {
+                    obj.insert("kind".into(), "feedback".into());
+                }
+                Some("feedback") => {}
+                Some(other) => {
+                    return Err(ApiError::invalid(
+                        "kind_mismatch",
+                        Some("kind".into()),
+                        format!("第 {no} 行：此接口只接受反馈记录，kind 是 {other}"),
+                    ));
+                }
+            }
+            if !obj.contains_key("at") {
+                obj.insert("at".into(), now_rfc3339().into());
+            }
+        }
+        importer.add(no, &v).await?;
+    }
+    let mut report = importer.finish().await?;
+    report.rejected_count += malformed.len();
+    report.rejected.extend(malformed);
+    report.rejected.sort_by_key(|p| p.line);
+    if !ndjson {
+        if let Some(p) = report.rejected.first() {
+            return Err(ApiError::invalid(p.code, p.field.clone(), p.detail.clone()));
+        }
+    }
+    let status = if report.inserted > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(report)))
+}

@@ -1,0 +1,111 @@
+//! `GET /v1/search`: full-text search with filters and highlighted snippets.
+
+use super::error::ApiError;
+use super::extract::Query;
+use crate::app::App;
+use crate::domain::{EntityKind, Field, NeedStatus, Place, ProviderType, Service};
+use crate::search::{Filter, IndexError, SearchRequest};
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Longest query accepted, in characters.
+const MAX_QUERY_CHARS: usize = 500;
+/// Largest page.
+const MAX_LIMIT: usize = 100;
+/// Deepest result reachable by paging.
+const MAX_OFFSET: usize = 10_000;
+
+pub(super) fn routes() -> Router<App> {
+    Router::new().route("/v1/search", get(search))
+}
+
+#[derive(Deserialize)]
+struct Params {
+    q: Option<String>,
+    kind: Option<String>,
+    provider_type: Option<String>,
+    district: Option<String>,
+    field: Option<String>,
+    service: Option<String>,
+    status: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// Splits a comma-separated parameter and parses each value.
+pub(super) fn list<T>(
+    raw: &Option<String>,
+    code: &'static str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, ApiError> {
+    raw.as_deref()
+        .unwrap_or("")
+        .split([',', '，'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| parse(s).map_err(|e| ApiError::bad_request(code, e)))
+        .collect()
+}
+
+async fn search(State(app): State<App>, Query(p): Query<Params>) -> Result<Json<Value>, ApiError> {
+    let text = p.q.unwrap_or_default();
+    if text.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_request(
+            "query_too_long",
+            format!("查询过长（{} 字），上限 {MAX_QUERY_CHARS} 字", text.chars().count()),
+        ));
+    }
+    let offset: usize = match p.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(c) => c
+            .parse()
+            .ok()
+            .filter(|o| *o <= MAX_OFFSET)
+            .ok_or_else(|| ApiError::bad_request("invalid_cursor", format!("cursor “{c}”无效，请使用上一页返回的 next_cursor")))?,
+    };
+    let limit = p.limit.unwrap_or(20).clamp(1, MAX_LIMIT);
+    let filter = Filter {
+        kinds: list(&p.kind, "unknown_kind", EntityKind::parse)?,
+        provider_types: list(&p.provider_type, "unknown_provider_type", ProviderType::parse)?,
+        districts: list(&p.district, "invalid_district", |d| {
+            Place::parse(d).map(|p| p.place.name().to_string())
+        })?,
+        fields: list(&p.field, "unknown_field_code", Field::parse)?,
+        services: list(&p.service, "unknown_service_code", Service::parse)?,
+        statuses: list(&p.status, "unknown_status", NeedStatus::parse)?,
+    };
+    let req = SearchRequest {
+        text,
+        filter,
+        limit,
+        offset,
+        snippets: true,
+        ..SearchRequest::default()
+    };
+    let index = app.index.clone();
+    let found = tokio::task::spawn_blocking(move || index.search(&req))
+        .await
+        .map_err(|e| ApiError::from(IndexError::Task(e.to_string())))??;
+    let results: Vec<Value> = found
+        .hits
+        .iter()
+        .map(|h| {
+            let doc: Value = serde_json::from_str(&h.doc).unwrap_or(Value::Null);
+            let name_key = if h.kind == EntityKind::Need { "title" } else { "name" };
+            let mut v = json!({
+                "id": h.id,
+                "kind": h.kind,
+                "score": h.score,
+                "snippet": h.snippet,
+            });
+            v[name_key] = doc[name_key].clone();
+            v
+        })
+        .collect();
+    let next = (offset + results.len() < found.total.min(MAX_OFFSET) && !results.is_empty())
+        .then(|| (offset + results.len()).to_string());
+    Ok(Json(json!({"results": results, "total": found.total, "next_cursor": next})))
+}

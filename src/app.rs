@@ -1,0 +1,145 @@
+//! The application: the services one process holds (store, search index) and what happens
+//! at start-up (open the store, open or rebuild the index, catch it up with the store,
+//! load the demo world into an empty store) and in the background (follow the change
+//! log). The `api` and `cli` layers call these; nothing here knows HTTP.
+
+use crate::ingest::demo::{self, DemoConfig};
+use crate::ingest::{ImportError, ImportReport, Importer, SourceFormat};
+use crate::search::{Analyzer, IndexError, SearchIndex};
+use crate::store::{Store, StoreError};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Errors while starting or running the application's own work.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// An import failed as a whole.
+    #[error(transparent)]
+    Import(#[from] ImportError),
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// The data directory (store file, index).
+    pub data_dir: PathBuf,
+    /// A store URL overriding the SQLite file in the data directory.
+    pub database_url: Option<String>,
+}
+
+impl Paths {
+    /// The store URL in effect.
+    pub fn store_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("duijie.db").display())
+        })
+    }
+
+    /// The index directory.
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+}
+
+/// The services of one process; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    /// The system of record.
+    pub store: Store,
+    /// The search index, following the store.
+    pub index: Arc<SearchIndex>,
+}
+
+impl App {
+    /// Opens the store and the index and brings the index up to date with the store
+    /// (catching up after a crash, or rebuilding a missing or damaged index).
+    pub async fn open(paths: &Paths) -> Result<App, AppError> {
+        std::fs::create_dir_all(&paths.data_dir).map_err(StoreError::Io)?;
+        let store = Store::open(&paths.store_url()).await?;
+        let analyzer = Arc::new(tokio::task::spawn_blocking(Analyzer::new).await.map_err(|e| IndexError::Task(e.to_string()))?);
+        let index = Arc::new(SearchIndex::open(&paths.index_dir(), analyzer)?);
+        let app = App { store, index };
+        let status = app.index.catch_up(&app.store).await?;
+        tracing::info!(backend = app.store.backend(), applied_seq = status.applied_seq, documents = status.documents, "store and index open");
+        Ok(app)
+    }
+
+    /// Whether the store holds no entities.
+    pub async fn is_empty(&self) -> Result<bool, AppError> {
+        let c = self.store.counts().await?;
+        Ok(c.enterprises + c.needs + c.providers + c.commissioners == 0)
+    }
+
+    /// Imports a stream and brings the index up to date before returning, so what was
+    /// imported is searchable when the caller hears back.
+    pub async fn import(
+        &self,
+        input: impl BufRead,
+        format: &SourceFormat,
+    ) -> Result<ImportReport, AppError> {
+        let mut importer = Importer::new(&self.store);
+        importer.read(input, format).await?;
+        let report = importer.finish().await?;
+        self.index.catch_up(&self.store).await?;
+        Ok(report)
+    }
+
+    /// Generates the demo world (seed 42, scale 1) and imports it.
+    pub async fn load_demo(&self) -> Result<ImportReport, AppError> {
+        let started = std::time::Instant::now();
+        let mut entities = Vec::new();
+        let mut judgments = Vec::new();
+        let summary = demo::write_world(&DemoConfig::default(), &mut entities, &mut judgments)
+            .map_err(ImportError::Io)?;
+        let report = self.import(&entities[..], &SourceFormat::Jsonl).await?;
+        tracing::info!(
+            enterprises = summary.enterprises,
+            needs = summary.needs,
+            providers = summary.providers,
+            commissioners = summary.commissioners,
+            feedback = summary.feedback,
+            rejected = report.rejected_count,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "demo world loaded"
+        );
+        Ok(report)
+    }
+
+    /// Follows the change log in the background (writes by other processes sharing the
+    /// store — a CLI import, another replica — reach this index within `every`).
+    pub fn follow_changes(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.index.catch_up(&app.store).await {
+                    tracing::warn!(error = %e, "following the change log failed; will retry");
+                }
+            }
+        })
+    }
+}
+
+/// Opens only the store of a data directory (for commands that do not need the index).
+pub async fn open_store(paths: &Paths) -> Result<Store, AppError> {
+    std::fs::create_dir_all(&paths.data_dir).map_err(StoreError::Io)?;
+    Ok(Store::open(&paths.store_url()).await?)
+}
+
+/// The data directory a path names, made absolute for messages.
+pub fn display_dir(p: &Path) -> String {
+    std::fs::canonicalize(p)
+        .unwrap_or_else(|_| p.to_path_buf())
+        .display()
+        .to_string()
+}

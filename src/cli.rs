@@ -1,0 +1,315 @@
+//! The command line: parses arguments and settings (defaults < environment `DUIJIE_…`
+//! < flags) and runs one subcommand. Each subcommand is a thin shell around the library.
+
+use crate::app::{App, Paths, display_dir, open_store};
+use crate::ingest::demo::{DemoConfig, write_world};
+use crate::ingest::{ImportReport, Importer, SourceFormat};
+use crate::search::{Analyzer, IndexError, SearchIndex};
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// duijie（对接）：科技型中小企业技术需求与中试熟化平台、技术转移机构、技术经纪人的智能匹配服务。
+#[derive(Parser, Debug)]
+#[command(name = "duijie", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format: `text` (default) or `json`.
+    #[arg(long, global = true, env = "DUIJIE_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives (shared by every subcommand that touches it).
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Data directory: the SQLite store `duijie.db` and the search index `index/`.
+    #[arg(long, env = "DUIJIE_DATA_DIR", default_value = ".")]
+    pub data_dir: PathBuf,
+    /// Store URL (`sqlite:…` or `postgres://…`); overrides the SQLite file in the data directory.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DataArgs {
+    fn paths(&self) -> Paths {
+        Paths {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone().filter(|s| !s.is_empty()),
+        }
+    }
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP service (loads the demo world into an empty store unless --no-demo).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "DUIJIE_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Do not load the demo world into an empty store.
+        #[arg(long, env = "DUIJIE_NO_DEMO")]
+        no_demo: bool,
+        /// How often to pick up changes written by other processes, in milliseconds.
+        #[arg(long, env = "DUIJIE_FOLLOW_MS", default_value_t = 1000)]
+        follow_ms: u64,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Import JSONL or CSV files (data-model.md); exit 1 if any line was rejected.
+    Import {
+        /// Files to import, in order (entities before the records that refer to them).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The record kind of CSV files without a `kind` column (else taken from the file name).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Print the full report as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Write the synthetic demo world as JSONL.
+    Demo {
+        /// Entities and feedback go here (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Relevance judgments go here (default: beside --out as `*.judgments.jsonl`).
+        #[arg(long)]
+        judgments: Option<PathBuf>,
+        /// Random seed; the same seed gives the same world.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Multiplies every count (1 = 2,000 enterprises, 3,000 needs, 600 providers, 150 commissioners).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
+    /// Rebuild the search index from the store.
+    Reindex {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+/// Starts logging: `RUST_LOG` filters (default `info` for `serve`, `warn` otherwise).
+pub fn init_logging(cli: &Cli) {
+    let default = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cli.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub async fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Serve { addr, no_demo, follow_ms, data } => serve(&data.paths(), &addr, no_demo, follow_ms).await,
+        Command::Import { files, kind, json, data } => import(&data.paths(), &files, kind, json).await,
+        Command::Demo { out, judgments, seed, scale } => demo(out, judgments, seed, scale),
+        Command::Reindex { data } => reindex(&data.paths()).await,
+    }
+}
+
+async fn serve(paths: &Paths, addr: &str, no_demo: bool, follow_ms: u64) -> Result<i32> {
+    let started = Instant::now();
+    let app = App::open(paths).await.with_context(|| format!("opening the data directory {}", display_dir(&paths.data_dir)))?;
+    if !no_demo && app.is_empty().await? {
+        eprintln!("存储为空，正在载入演示数据（重庆示例生态）…");
+        let report = app.load_demo().await?;
+        eprintln!("演示数据已载入：新增 {} 条记录。", report.inserted);
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let follower = app.follow_changes(Duration::from_millis(follow_ms.max(50)));
+    tracing::info!(addr = %local, data_dir = %display_dir(&paths.data_dir), startup_ms = started.elapsed().as_millis() as u64, "duijie listening");
+    eprintln!("duijie 已启动：http://{local}  （数据目录 {}）", display_dir(&paths.data_dir));
+    crate::api::serve(app.clone(), listener, shutdown_signal()).await?;
+    follower.abort();
+    app.store.close().await;
+    tracing::info!("duijie stopped");
+    Ok(0)
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}
+
+async fn import(paths: &Paths, files: &[PathBuf], kind: Option<String>, json: bool) -> Result<i32> {
+    let store = open_store(paths).await?;
+    let mut total = ImportReport::default();
+    let mut any_rejected = false;
+    let started = Instant::now();
+    for file in files {
+        let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let mut format = SourceFormat::for_path(file);
+        if let (SourceFormat::Csv { kind: k }, Some(given)) = (&mut format, &kind) {
+            *k = Some(given.clone());
+        }
+        let bar = indicatif::ProgressBar::new(size);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} 剩余 {eta}")
+                .expect("template is valid")
+                .progress_chars("=> "),
+        );
+        bar.set_message(file.display().to_string());
+        if json || size < 1_000_000 {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        let b = bar.clone();
+        let mut importer = Importer::new(&store).on_progress(move |n| b.set_position(n));
+        importer.read(BufReader::with_capacity(1 << 20, f), &format).await
+            .with_context(|| format!("importing {}", file.display()))?;
+        let report = importer.finish().await?;
+        bar.finish_and_clear();
+        any_rejected |= report.rejected_count > 0;
+        if !json {
+            print_report(&file.display().to_string(), &report);
+        }
+        total.lines += report.lines;
+        total.inserted += report.inserted;
+        total.updated += report.updated;
+        total.unchanged += report.unchanged;
+        total.rejected_count += report.rejected_count;
+        total.rejected.extend(report.rejected);
+        total.warnings.extend(report.warnings);
+    }
+    let elapsed = started.elapsed();
+    // Bring the index up to date, unless a running server owns it (it follows the store).
+    let analyzer = Arc::new(Analyzer::new());
+    match SearchIndex::open(&paths.index_dir(), analyzer) {
+        Ok(index) => {
+            Arc::new(index).catch_up(&store).await?;
+        }
+        Err(IndexError::Busy) => {
+            eprintln!("提示：搜索索引正由运行中的 duijie serve 使用，它会自动跟进这些变更。");
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&total)?);
+    } else if files.len() > 1 {
+        println!(
+            "合计：新增 {}，更新 {}，未变 {}，拒绝 {}",
+            total.inserted, total.updated, total.unchanged, total.rejected_count
+        );
+    }
+    let rate = total.lines as f64 / elapsed.as_secs_f64().max(1e-6);
+    eprintln!("用时 {:.2} 秒（{:.0} 行/秒）", elapsed.as_secs_f64(), rate);
+    store.close().await;
+    Ok(if any_rejected { 1 } else { 0 })
+}
+
+/// Most rejected lines printed per file (all are in `--json`).
+const PRINTED_REJECTIONS: usize = 50;
+
+fn print_report(name: &str, r: &ImportReport) {
+    println!(
+        "{name}：读取 {} 行；新增 {}，更新 {}，未变 {}，拒绝 {}",
+        r.lines, r.inserted, r.updated, r.unchanged, r.rejected_count
+    );
+    for p in r.rejected.iter().take(PRINTED_REJECTIONS) {
+        println!("  拒绝 第 {} 行 [{}] {}", p.line, p.code, p.detail);
+    }
+    if r.rejected_count > PRINTED_REJECTIONS {
+        println!("  …… 另有 {} 行被拒绝（--json 可查看全部）", r.rejected_count - PRINTED_REJECTIONS);
+    }
+    for w in r.warnings.iter().take(PRINTED_REJECTIONS) {
+        println!("  提醒 第 {} 行 [{}] {}", w.line, w.code, w.detail);
+    }
+}
+
+fn demo(out: Option<PathBuf>, judgments: Option<PathBuf>, seed: u64, scale: f64) -> Result<i32> {
+    if !(scale > 0.0 && scale <= 1000.0) {
+        anyhow::bail!("--scale must be greater than 0 and at most 1000 (got {scale})");
+    }
+    let judgments = judgments.unwrap_or_else(|| match &out {
+        Some(p) => p.with_extension("judgments.jsonl"),
+        None => PathBuf::from("demo.judgments.jsonl"),
+    });
+    let mut jw = std::io::BufWriter::new(
+        std::fs::File::create(&judgments).with_context(|| format!("cannot create {}", judgments.display()))?,
+    );
+    let cfg = DemoConfig { seed, scale };
+    let started = Instant::now();
+    let summary = match &out {
+        Some(p) => {
+            let mut w = std::io::BufWriter::new(
+                std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+            );
+            let s = write_world(&cfg, &mut w, &mut jw)?;
+            w.flush()?;
+            s
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            let s = write_world(&cfg, &mut w, &mut jw)?;
+            w.flush()?;
+            s
+        }
+    };
+    jw.flush()?;
+    eprintln!(
+        "演示数据：企业 {}，需求 {}，服务机构 {}，科技专员 {}，反馈 {}，评测标注 {}（写入 {}），用时 {:.2} 秒",
+        summary.enterprises,
+        summary.needs,
+        summary.providers,
+        summary.commissioners,
+        summary.feedback,
+        summary.judgments,
+        judgments.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(0)
+}
+
+async fn reindex(paths: &Paths) -> Result<i32> {
+    let store = open_store(paths).await?;
+    let index = match SearchIndex::open(&paths.index_dir(), Arc::new(Analyzer::new())) {
+        Ok(i) => Arc::new(i),
+        Err(IndexError::Busy) => anyhow::bail!("the search index is in use by a running `duijie serve`; stop it first, or let it follow the store"),
+        Err(e) => return Err(e.into()),
+    };
+    let started = Instant::now();
+    let status = index.rebuild(&store).await?;
+    println!(
+        "索引已重建：{} 条文档，对应变更序号 {}，用时 {:.2} 秒",
+        status.documents,
+        status.applied_seq,
+        started.elapsed().as_secs_f64()
+    );
+    store.close().await;
+    Ok(0)
+}

@@ -1,0 +1,86 @@
+//! Reading a free-text request: which service it asks for, which fields it is in, which
+//! districts it names and whether it insists on being near. Simple cue-word tables —
+//! transparent and cheap; a request's explicit values always win over what is read here.
+
+use super::place::districts_mentioned;
+use super::vocab::{Field, Service};
+
+const SERVICE_CUES: &[(Service, &[&str])] = &[
+    (Service::PilotScale, &["中试", "熟化", "放大", "小试", "试制", "样机", "样件", "样车", "试生产", "工艺包", "量产", "产业化", "吨级", "试产"]),
+    (Service::Testing, &["检测", "检验", "认证", "测试", "化验", "检验检测", "型式试验", "可靠性试验", "cma", "cnas"]),
+    (Service::IpService, &["专利", "知识产权", "商标", "侵权", "专利导航", "专利布局", "质押"]),
+    (Service::TechTransfer, &["转让", "许可", "成果转化", "技术转移", "作价入股", "买断", "引进技术", "技术引进"]),
+    (Service::RdCooperation, &["联合研发", "攻关", "合作研发", "揭榜", "共建", "联合开发", "产学研", "委托开发"]),
+    (Service::Financing, &["贷款", "融资", "投资", "创投", "资金", "信用贷", "风投", "股权"]),
+    (Service::Consulting, &["咨询", "规划", "市场研究", "可行性", "诊断", "战略"]),
+    (Service::Brokerage, &["经纪", "撮合", "对接", "牵线", "找买家"]),
+];
+
+const FIELD_CUES: &[(Field, &[&str])] = &[
+    (Field::NextGenIt, &["软件", "算法", "人工智能", "工业互联网", "5g", "大数据", "区块链", "云平台", "机器视觉", "物联网", "数字化", "边缘计算", "集成电路", "芯片", "传感器", "ai"]),
+    (Field::IntelligentVehicles, &["汽车", "整车", "自动驾驶", "智能网联", "车载", "线控", "新能源车", "电驱", "底盘", "座舱", "车规", "摩托车"]),
+    (Field::Equipment, &["机器人", "机床", "装备", "减速器", "产线", "数控", "自动化", "智能制造", "轴承", "液压", "模具", "齿轮"]),
+    (Field::NewMaterials, &["材料", "复合材料", "碳纤维", "合金", "石墨烯", "涂料", "高分子", "陶瓷", "树脂", "玻纤", "预浸料", "镀膜"]),
+    (Field::NewEnergy, &["电池", "储能", "氢能", "氢燃料", "光伏", "锂电", "燃料电池", "正极", "负极", "电解液", "风电", "充电"]),
+    (Field::Biomedicine, &["药", "医疗", "器械", "诊断", "生物", "疫苗", "细胞", "抗体", "中药", "制剂", "gmp", "临床"]),
+    (Field::CarbonNeutral, &["碳中和", "碳达峰", "节能", "环保", "废水", "固废", "余热", "减排", "回收", "碳排放", "污水", "资源化"]),
+];
+
+const NEAR_CUES: &[&str] = &[
+    "驻厂", "本区或周边", "就近", "周边", "附近", "本地", "上门", "现场", "当地", "距离近", "不要太远", "同城",
+];
+
+/// What a free text says about itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    /// The service with the most cue words, if any.
+    pub service: Option<Service>,
+    /// Fields with cue words, most cues first (at most two).
+    pub fields: Vec<Field>,
+    /// Districts named.
+    pub districts: Vec<&'static str>,
+    /// Whether it asks for on-site work or a nearby provider.
+    pub wants_near: bool,
+}
+
+fn count(text: &str, cues: &[&str]) -> usize {
+    cues.iter().filter(|c| text.contains(*c)).count()
+}
+
+/// Reads service, fields, districts and nearness from `text`.
+pub fn read(text: &str) -> Reading {
+    let lower = text.to_lowercase();
+    let service = SERVICE_CUES
+        .iter()
+        .map(|(s, cues)| (*s, count(&lower, cues)))
+        .filter(|(_, n)| *n > 0)
+        .max_by_key(|(s, n)| (*n, std::cmp::Reverse(*s)))
+        .map(|(s, _)| s);
+    let mut fields: Vec<(Field, usize)> = FIELD_CUES
+        .iter()
+        .map(|(f, cues)| (*f, count(&lower, cues)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    fields.sort_by_key(|(f, n)| (std::cmp::Reverse(*n), *f));
+    Reading {
+        service,
+        fields: fields.into_iter().take(2).map(|(f, _)| f).collect(),
+        districts: districts_mentioned(text),
+        wants_near: count(text, NEAR_CUES) > 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_typical_request() {
+        let r = read("想找做锂电池正极材料中试的平台，最好在璧山附近");
+        assert_eq!(r.service, Some(Service::PilotScale));
+        assert!(r.fields.contains(&Field::NewEnergy), "{:?}", r.fields);
+        assert_eq!(r.districts, vec!["璧山区"]);
+        assert!(r.wants_near);
+        assert_eq!(read("天气不错").service, None);
+    }
+}

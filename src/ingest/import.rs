@@ -1,0 +1,379 @@
+//! The import pipeline: a byte stream in JSON Lines (or CSV, one kind per file) becomes
+//! validated records, checked against what the store already holds, written in batches.
+//! Every line is judged on its own: a bad line is reported with its number, a machine code
+//! and a Chinese explanation, and every good line still goes in. Memory stays bounded by
+//! the batch size whatever the file size.
+
+use crate::domain::validate::{Invalid, check};
+use crate::domain::{Entity, EntityKind, Record};
+use crate::store::{Applied, Store, StoreError};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+use std::io::BufRead;
+
+/// Records per store transaction.
+const BATCH: usize = 1_000;
+/// Rejections and warnings listed in full; beyond this only counted.
+const MAX_LISTED: usize = 10_000;
+
+/// The format of an import stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// JSON Lines: one object per line with a `kind`.
+    Jsonl,
+    /// CSV with a header row; `kind` from a `kind` column or the given default.
+    Csv {
+        /// The kind of every row that has no `kind` column.
+        kind: Option<String>,
+    },
+}
+
+impl SourceFormat {
+    /// Guesses the format from a file name: `.csv` is CSV (the kind taken from a name
+    /// like `needs.csv` or `providers-2026.csv`), anything else JSON Lines.
+    pub fn for_path(path: &std::path::Path) -> SourceFormat {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if !name.ends_with(".csv") {
+            return SourceFormat::Jsonl;
+        }
+        let kind = ["enterprise", "need", "provider", "commissioner", "feedback"]
+            .into_iter()
+            .find(|k| name.contains(k))
+            .map(str::to_string);
+        SourceFormat::Csv { kind }
+    }
+}
+
+/// A rejected line or a warning.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LineProblem {
+    /// 1-based line number in the input.
+    pub line: usize,
+    /// Stable machine code.
+    pub code: &'static str,
+    /// The field concerned, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Chinese explanation.
+    pub detail: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    /// Lines read (not counting blank ones).
+    pub lines: usize,
+    /// New records stored.
+    pub inserted: usize,
+    /// Records that replaced a different stored version.
+    pub updated: usize,
+    /// Records identical to what was stored (re-imports).
+    pub unchanged: usize,
+    /// Number of rejected lines.
+    pub rejected_count: usize,
+    /// Rejected lines (the first 10,000).
+    pub rejected: Vec<LineProblem>,
+    /// Non-fatal remarks (the first 10,000).
+    pub warnings: Vec<LineProblem>,
+}
+
+/// Errors that stop an import (as opposed to rejected lines, which do not).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Reading the input failed.
+    #[error("reading the input failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// The store failed; lines before the failing batch are stored.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The CSV header is unreadable.
+    #[error("the CSV header cannot be read: {0}")]
+    CsvHeader(String),
+}
+
+/// Imports streams into a store.
+pub struct Importer<'a> {
+    store: &'a Store,
+    report: ImportReport,
+    pending: Vec<(usize, Record)>,
+    /// Ids defined by lines already seen but not yet written (they count as existing for
+    /// later lines of the same batch).
+    pending_ids: HashSet<(EntityKind, String)>,
+    progress: Option<Box<dyn FnMut(u64) + Send + 'a>>,
+}
+
+impl<'a> Importer<'a> {
+    /// A new import into `store`.
+    pub fn new(store: &'a Store) -> Importer<'a> {
+        Importer {
+            store,
+            report: ImportReport::default(),
+            pending: Vec::new(),
+            pending_ids: HashSet::new(),
+            progress: None,
+        }
+    }
+
+    /// Calls `f` with the number of bytes consumed so far, after every batch.
+    pub fn on_progress(mut self, f: impl FnMut(u64) + Send + 'a) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// Reads a whole stream. Blocking reads are fine here: callers pass files or
+    /// in-memory bodies.
+    pub async fn read(
+        &mut self,
+        input: impl BufRead,
+        format: &SourceFormat,
+    ) -> Result<(), ImportError> {
+        match format {
+            SourceFormat::Jsonl => self.read_jsonl(input).await,
+            SourceFormat::Csv { kind } => self.read_csv(input, kind.as_deref()).await,
+        }
+    }
+
+    async fn read_jsonl(&mut self, mut input: impl BufRead) -> Result<(), ImportError> {
+        let mut buf = Vec::new();
+        let mut line_no = 0usize;
+        let mut consumed = 0u64;
+        loop {
+            buf.clear();
+            let n = input.read_until(b'\n', &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            consumed += n as u64;
+            line_no += 1;
+            let mut bytes = &buf[..];
+            if line_no == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+                bytes = &bytes[3..];
+            }
+            let text = match std::str::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.reject(line_no, Invalid::new(
+                        "invalid_encoding",
+                        None,
+                        format!("第 {line_no} 行不是合法的 UTF-8（第 {} 字节起）；文件可能是 GBK 编码，请另存为 UTF-8", e.valid_up_to() + 1),
+                    ));
+                    continue;
+                }
+            };
+            let text = text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            self.report.lines += 1;
+            match serde_json::from_str::<Value>(text) {
+                Ok(v) => self.accept(line_no, &v, None).await?,
+                Err(e) => self.reject(line_no, Invalid::new(
+                    "malformed_json",
+                    None,
+                    format!("第 {line_no} 行不是合法的 JSON：{e}"),
+                )),
+            }
+            if self.pending.len() >= BATCH {
+                self.flush().await?;
+                if let Some(p) = self.progress.as_mut() {
+                    p(consumed);
+                }
+            }
+        }
+        self.flush().await?;
+        if let Some(p) = self.progress.as_mut() {
+            p(consumed);
+        }
+        Ok(())
+    }
+
+    async fn read_csv(&mut self, input: impl BufRead, kind: Option<&str>) -> Result<(), ImportError> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(input);
+        let headers: Vec<String> = rdr
+            .byte_headers()
+            .map_err(|e| ImportError::CsvHeader(e.to_string()))?
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
+        let mut record = csv::ByteRecord::new();
+        loop {
+            match rdr.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                    self.report.lines += 1;
+                    self.reject(line, Invalid::new("malformed_csv", None, format!("第 {line} 行 CSV 格式错误：{e}")));
+                    continue;
+                }
+            }
+            let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+            self.report.lines += 1;
+            let mut obj = Map::new();
+            let mut bad = None;
+            for (h, cell) in headers.iter().zip(record.iter()) {
+                match std::str::from_utf8(cell) {
+                    Ok(c) if c.trim().is_empty() => {}
+                    Ok(c) => {
+                        obj.insert(h.clone(), Value::String(c.trim().to_string()));
+                    }
+                    Err(_) => bad = Some(h.clone()),
+                }
+            }
+            if let Some(col) = bad {
+                self.reject(line, Invalid::new(
+                    "invalid_encoding",
+                    Some(&col),
+                    format!("第 {line} 行的 {col} 列不是合法的 UTF-8；文件可能是 GBK 编码，请另存为 UTF-8"),
+                ));
+                continue;
+            }
+            self.accept(line, &Value::Object(obj), kind).await?;
+            if self.pending.len() >= BATCH {
+                self.flush().await?;
+                if let Some(p) = self.progress.as_mut() {
+                    p(rdr.position().byte());
+                }
+            }
+        }
+        self.flush().await?;
+        Ok(())
+    }
+
+    /// Adds one already-parsed record (an API body), as line `line`; call
+    /// [`Importer::finish`] after the last to write what is queued.
+    pub async fn add(&mut self, line: usize, v: &Value) -> Result<(), ImportError> {
+        self.report.lines += 1;
+        self.accept(line, v, None).await?;
+        if self.pending.len() >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Validates one parsed line and queues it.
+    async fn accept(&mut self, line: usize, v: &Value, kind: Option<&str>) -> Result<(), ImportError> {
+        match check(v, kind) {
+            Err(invalid) => self.reject(line, invalid),
+            Ok(checked) => {
+                for w in checked.warnings {
+                    self.warn(LineProblem { line, code: w.code, field: Some(w.field), detail: w.detail });
+                }
+                if let Record::Entity(e) = &checked.record {
+                    self.pending_ids.insert((e.kind(), e.id().to_string()));
+                }
+                self.pending.push((line, checked.record));
+            }
+        }
+        Ok(())
+    }
+
+    fn reject(&mut self, line: usize, invalid: Invalid) {
+        self.report.rejected_count += 1;
+        if self.report.rejected.len() < MAX_LISTED {
+            self.report.rejected.push(LineProblem {
+                line,
+                code: invalid.code,
+                field: invalid.field,
+                detail: invalid.detail,
+            });
+        }
+    }
+
+    fn warn(&mut self, p: LineProblem) {
+        if self.report.warnings.len() < MAX_LISTED {
+            self.report.warnings.push(p);
+        }
+    }
+
+    /// Checks the queued records' references and writes the good ones.
+    async fn flush(&mut self) -> Result<(), ImportError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let defined_here = std::mem::take(&mut self.pending_ids);
+        // What the batch refers to, per kind.
+        let mut wanted: HashMap<EntityKind, HashSet<&str>> = HashMap::new();
+        for (_, r) in &pending {
+            for (kind, id, _) in references(r) {
+                wanted.entry(kind).or_default().insert(id);
+            }
+        }
+        let mut known: HashSet<(EntityKind, String)> = HashSet::new();
+        for (kind, ids) in &wanted {
+            let ids: Vec<&str> = ids.iter().copied().collect();
+            for id in self.store.existing_ids(*kind, &ids).await? {
+                known.insert((*kind, id));
+            }
+        }
+        // Walk in order: a reference is good if stored, or defined by an earlier line.
+        let mut earlier: HashSet<(EntityKind, String)> = HashSet::new();
+        let mut good: Vec<Record> = Vec::with_capacity(pending.len());
+        for (line, r) in pending {
+            let missing = references(&r).into_iter().find(|(kind, id, _)| {
+                let key = (*kind, id.to_string());
+                !known.contains(&key) && !earlier.contains(&key)
+            });
+            if let Some((kind, id, field)) = missing {
+                let hint = if defined_here.contains(&(kind, id.to_string())) {
+                    "（它在本文件更靠后的行中，请把被引用的记录放在前面）"
+                } else {
+                    ""
+                };
+                self.reject(line, Invalid::new(
+                    "unknown_reference",
+                    Some(field),
+                    format!("引用的{}“{id}”不存在{hint}", kind.zh()),
+                ));
+                continue;
+            }
+            if let Record::Entity(e) = &r {
+                earlier.insert((e.kind(), e.id().to_string()));
+            }
+            good.push(r);
+        }
+        for outcome in self.store.apply(&good).await? {
+            match outcome {
+                Applied::Inserted => self.report.inserted += 1,
+                Applied::Updated => self.report.updated += 1,
+                Applied::Unchanged => self.report.unchanged += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what is still queued and returns the report (rejected lines sorted by
+    /// line number).
+    pub async fn finish(mut self) -> Result<ImportReport, ImportError> {
+        self.flush().await?;
+        self.report.rejected.sort_by_key(|p| p.line);
+        Ok(self.report)
+    }
+}
+
+/// The ids a record refers to: kind, id and the field that names it.
+fn references(r: &Record) -> Vec<(EntityKind, &str, &'static str)> {
+    match r {
+        Record::Entity(Entity::Need(n)) => {
+            vec![(EntityKind::Enterprise, n.enterprise_id.as_str(), "enterprise_id")]
+        }
+        Record::Entity(_) => Vec::new(),
+        Record::Feedback(f) => [
+            (EntityKind::Need, &f.need_id, "need_id"),
+            (EntityKind::Provider, &f.provider_id, "provider_id"),
+            (EntityKind::Enterprise, &f.enterprise_id, "enterprise_id"),
+            (EntityKind::Commissioner, &f.commissioner_id, "commissioner_id"),
+            (EntityKind::Provider, &f.broker_id, "broker_id"),
+        ]
+        .into_iter()
+        .filter_map(|(kind, id, field)| id.as_ref().map(|id| (kind, id.as_str(), field)))
+        .collect(),
+    }
+}

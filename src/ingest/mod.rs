@@ -1,0 +1,8 @@
+//! Getting records in: JSONL/CSV parsing with line-numbered errors and referential
+//! checks, batched writes to the store, and the demo-world generator. Knows nothing of
+//! HTTP or tantivy.
+
+pub mod demo;
+pub mod import;
+
+pub use import::{ImportError, ImportReport, Importer, LineProblem, SourceFormat};

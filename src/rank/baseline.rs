@@ -1,0 +1,198 @@
+//! The rankers available without a trained model, and explanations.
+//!
+//! **Baseline** (hand-weighted, documented here and in the README): a logistic score
+//! `σ(b + Σ wᵢ·xᵢ)` over the pair features, with
+//!
+//! | feature | weight |
+//! | --- | --- |
+//! | `text_bm25` | 2.5 |
+//! | `service_match` | 2.0 |
+//! | `field_overlap` | 1.0 |
+//! | `geo` | 0.8 |
+//! | `geo_if_near` | 1.5 |
+//! | `type_prior` | 1.0 |
+//! | bias `b` | −4.0 |
+//!
+//! Text carries the most weight because it is the only signal of the specific technology;
+//! the right service is nearly as important (a testing lab cannot run a pilot line);
+//! geography matters mainly when the need insists on being near.
+//!
+//! **BM25**: the normalised text score alone (the floor the other rankers must beat).
+
+use super::features::{Geo, NAMES, PairFeatures};
+use crate::domain::Service;
+use serde::Serialize;
+
+/// The baseline's weights, in feature order.
+pub const BASELINE_WEIGHTS: [f64; NAMES.len()] = [2.5, 2.0, 1.0, 0.8, 1.5, 1.0];
+/// The baseline's bias.
+pub const BASELINE_BIAS: f64 = -4.0;
+
+/// Which ranker orders the results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ranker {
+    /// Hand-weighted logistic baseline.
+    Baseline,
+    /// Text relevance alone.
+    Bm25,
+}
+
+impl Ranker {
+    /// Parses `baseline` or `bm25`.
+    pub fn parse(s: &str) -> Result<Ranker, String> {
+        match s {
+            "baseline" => Ok(Ranker::Baseline),
+            "bm25" => Ok(Ranker::Bm25),
+            other => Err(format!("未知的排序器“{other}”，可用：baseline, bm25")),
+        }
+    }
+
+    /// The name used in the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ranker::Baseline => "baseline",
+            Ranker::Bm25 => "bm25",
+        }
+    }
+
+    /// Scores one pair: the score and each feature's contribution to it.
+    pub fn score(self, f: &PairFeatures) -> Scored {
+        match self {
+            Ranker::Bm25 => {
+                let v = f.values[0];
+                Scored {
+                    score: v,
+                    contributions: vec![FeatureContribution {
+                        name: NAMES[0],
+                        value: v,
+                        contribution: v,
+                    }],
+                }
+            }
+            Ranker::Baseline => {
+                let contributions: Vec<FeatureContribution> = NAMES
+                    .iter()
+                    .zip(f.values)
+                    .zip(BASELINE_WEIGHTS)
+                    .map(|((name, value), w)| FeatureContribution {
+                        name,
+                        value,
+                        contribution: w * value,
+                    })
+                    .collect();
+                let logit = BASELINE_BIAS + contributions.iter().map(|c| c.contribution).sum::<f64>();
+                Scored {
+                    score: 1.0 / (1.0 + (-logit).exp()),
+                    contributions,
+                }
+            }
+        }
+    }
+}
+
+/// One feature's part in a score.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FeatureContribution {
+    /// Feature name.
+    pub name: &'static str,
+    /// Its value for this pair.
+    pub value: f64,
+    /// What it added to the logit (or to the score, for BM25).
+    pub contribution: f64,
+}
+
+/// A score and how it came about.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    /// The score (a probability for logistic rankers).
+    pub score: f64,
+    /// Per-feature contributions.
+    pub contributions: Vec<FeatureContribution>,
+}
+
+/// Why a result is where it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// Every feature's value and contribution.
+    pub features: Vec<FeatureContribution>,
+    /// Query words (or their synonyms) found in the result's text.
+    pub matched_terms: Vec<String>,
+    /// One line in Chinese built from the largest contributions.
+    pub summary: String,
+}
+
+impl Explanation {
+    /// Builds the explanation of a scored pair.
+    pub fn new(
+        scored: Scored,
+        f: &PairFeatures,
+        service: Option<Service>,
+        matched_terms: Vec<String>,
+    ) -> Explanation {
+        let summary = summary(&scored, f, service, &matched_terms);
+        Explanation {
+            features: scored.contributions,
+            matched_terms,
+            summary,
+        }
+    }
+}
+
+fn summary(
+    scored: &Scored,
+    f: &PairFeatures,
+    service: Option<Service>,
+    matched: &[String],
+) -> String {
+    let mut parts: Vec<(f64, String)> = Vec::new();
+    for c in &scored.contributions {
+        if c.contribution <= 0.0 {
+            continue;
+        }
+        let phrase = match c.name {
+            "text_bm25" if !matched.is_empty() => Some(format!(
+                "描述相关：{}",
+                matched.iter().take(3).cloned().collect::<Vec<_>>().join("、")
+            )),
+            "service_match" => service.map(|s| {
+                if c.value >= 1.0 {
+                    format!("提供{}", s.zh())
+                } else {
+                    format!("提供与{}相近的服务", s.zh())
+                }
+            }),
+            "field_overlap" if !f.shared_fields.is_empty() => Some(format!(
+                "同属{}领域",
+                f.shared_fields.iter().map(|x| x.zh()).collect::<Vec<_>>().join("、")
+            )),
+            "geo" | "geo_if_near" => match &f.geo {
+                Geo::SameDistrict(d) => Some(format!("同在{d}")),
+                Geo::Serves(d) => Some(format!("服务范围覆盖{d}")),
+                Geo::Neighbour(d) => Some(format!("位于相邻的{d}")),
+                Geo::CityWide => Some("服务全市".to_string()),
+                _ => None,
+            },
+            "type_prior" if c.value >= 0.8 => Some("机构类型对口".to_string()),
+            _ => None,
+        };
+        if let Some(p) = phrase {
+            match parts.iter_mut().find(|(_, q)| *q == p) {
+                Some(existing) => existing.0 += c.contribution,
+                None => parts.push((c.contribution, p)),
+            }
+        }
+    }
+    parts.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut line: Vec<String> = parts.into_iter().take(3).map(|(_, p)| p).collect();
+    match &f.geo {
+        Geo::Outside(o) => line.push(format!("注意：位于市外（{o}）")),
+        Geo::SameCity(d) if f.get("geo_if_near") > 0.0 => line.push(format!("注意：位于{d}，距离较远")),
+        _ => {}
+    }
+    if line.is_empty() {
+        "相关度较低，仅供参考".to_string()
+    } else {
+        line.join("；")
+    }
+}

@@ -1,0 +1,215 @@
+//! Need → provider pair features. Every feature is a number in [0, 1]; what each means:
+//!
+//! | name | value |
+//! | --- | --- |
+//! | `text_bm25` | BM25 of the provider against the need text, divided by the best BM25 among this need's candidates |
+//! | `service_match` | 1 when the provider offers the service asked for, 0.5 for a closely related service, else 0 |
+//! | `field_overlap` | share of the need's fields the provider works in (0 when the need names none) |
+//! | `geo` | 1 same district; 0.8 the provider serves the need's district; 0.6 neighbouring district; 0.5 serves the whole city; 0.3 elsewhere in Chongqing; 0 outside; 0.3 when the need has no place |
+//! | `geo_if_near` | `geo` when the need insists on on-site or nearby work (驻厂, 本区或周边, 就近…), else 0 |
+//! | `type_prior` | how suited this provider type is to the service (table below) |
+
+use crate::domain::{Districts, Field, Place, Provider, ProviderType, Service};
+
+/// Feature names, in vector order.
+pub const NAMES: [&str; 6] = [
+    "text_bm25",
+    "service_match",
+    "field_overlap",
+    "geo",
+    "geo_if_near",
+    "type_prior",
+];
+
+/// The need side of a pair: what was asked, where, how urgently near.
+#[derive(Debug, Clone, Default)]
+pub struct NeedSide {
+    /// The service asked for.
+    pub service: Option<Service>,
+    /// The need's fields.
+    pub fields: Vec<Field>,
+    /// Where the work is.
+    pub place: Option<Place>,
+    /// Whether the need insists on on-site or nearby work.
+    pub wants_near: bool,
+}
+
+/// How a provider's place relates to the need's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Geo {
+    /// Both in the same district.
+    SameDistrict(String),
+    /// The provider lists the need's district among those it serves.
+    Serves(String),
+    /// The provider is in a neighbouring district.
+    Neighbour(String),
+    /// The provider serves the whole city.
+    CityWide,
+    /// Both in Chongqing, not close.
+    SameCity(String),
+    /// The provider is outside Chongqing.
+    Outside(String),
+    /// The need names no place.
+    Unknown,
+}
+
+impl Geo {
+    /// Relates a provider to a need's place.
+    pub fn of(need: Option<&Place>, p: &Provider) -> Geo {
+        let base = p.district.as_ref();
+        let Some(Place::District(nd)) = need else {
+            return match base {
+                Some(Place::Outside(o)) if p.served_districts.is_empty() => Geo::Outside(o.clone()),
+                _ => Geo::Unknown,
+            };
+        };
+        if let Some(Place::District(pd)) = base {
+            if pd == nd {
+                return Geo::SameDistrict(pd.to_string());
+            }
+        }
+        if p.served_districts.iter().any(|s| s == &Place::District(nd)) {
+            return Geo::Serves(nd.to_string());
+        }
+        if let Some(Place::District(pd)) = base {
+            if Districts::get().are_neighbours(pd, nd) {
+                return Geo::Neighbour(pd.to_string());
+            }
+        }
+        if base == Some(&Place::CityWide) || p.served_districts.contains(&Place::CityWide) {
+            return Geo::CityWide;
+        }
+        match base {
+            Some(Place::District(pd)) => Geo::SameCity(pd.to_string()),
+            Some(Place::Outside(o)) => Geo::Outside(o.clone()),
+            _ => Geo::Unknown,
+        }
+    }
+
+    /// The feature value.
+    pub fn value(&self) -> f64 {
+        match self {
+            Geo::SameDistrict(_) => 1.0,
+            Geo::Serves(_) => 0.8,
+            Geo::Neighbour(_) => 0.6,
+            Geo::CityWide => 0.5,
+            Geo::SameCity(_) => 0.3,
+            Geo::Outside(_) => 0.0,
+            Geo::Unknown => 0.3,
+        }
+    }
+}
+
+/// How suited a provider type is to a service (0–1): pilot platforms for pilot-scale work
+/// and testing, transfer agencies for transfer, IP and financing, brokers for brokerage.
+pub fn type_prior(service: Option<Service>, t: Option<ProviderType>) -> f64 {
+    use ProviderType::*;
+    use Service::*;
+    let (Some(s), Some(t)) = (service, t) else {
+        return 0.3;
+    };
+    match (s, t) {
+        (PilotScale, PilotPlatform) => 1.0,
+        (PilotScale, TransferAgency) => 0.3,
+        (PilotScale, Broker) => 0.2,
+        (Testing, PilotPlatform) => 0.8,
+        (Testing, TransferAgency) => 0.5,
+        (Testing, Broker) => 0.1,
+        (TechTransfer, TransferAgency) => 1.0,
+        (TechTransfer, Broker) => 0.7,
+        (TechTransfer, PilotPlatform) => 0.2,
+        (RdCooperation, TransferAgency) => 0.7,
+        (RdCooperation, PilotPlatform) => 0.6,
+        (RdCooperation, Broker) => 0.4,
+        (IpService, TransferAgency) => 1.0,
+        (IpService, Broker) => 0.5,
+        (IpService, PilotPlatform) => 0.1,
+        (Brokerage, Broker) => 1.0,
+        (Brokerage, TransferAgency) => 0.7,
+        (Brokerage, PilotPlatform) => 0.1,
+        (Consulting, TransferAgency) => 0.8,
+        (Consulting, Broker) => 0.7,
+        (Consulting, PilotPlatform) => 0.3,
+        (Financing, TransferAgency) => 0.8,
+        (Financing, Broker) => 0.6,
+        (Financing, PilotPlatform) => 0.1,
+    }
+}
+
+/// Services close enough to count half (a testing lab can often help a pilot trial).
+pub fn related(a: Service, b: Service) -> bool {
+    use Service::*;
+    matches!(
+        (a, b),
+        (PilotScale, Testing)
+            | (Testing, PilotScale)
+            | (PilotScale, RdCooperation)
+            | (RdCooperation, PilotScale)
+            | (TechTransfer, RdCooperation)
+            | (RdCooperation, TechTransfer)
+            | (TechTransfer, IpService)
+            | (IpService, TechTransfer)
+            | (TechTransfer, Brokerage)
+            | (Brokerage, TechTransfer)
+            | (Consulting, Brokerage)
+            | (Brokerage, Consulting)
+            | (Financing, Consulting)
+            | (Consulting, Financing)
+    )
+}
+
+/// The features of one need → provider pair, plus what explains them.
+#[derive(Debug, Clone)]
+pub struct PairFeatures {
+    /// Values in [`NAMES`] order.
+    pub values: [f64; NAMES.len()],
+    /// Geography, for the summary.
+    pub geo: Geo,
+    /// The fields both share, for the summary.
+    pub shared_fields: Vec<Field>,
+}
+
+impl PairFeatures {
+    /// Computes the features; `bm25_norm` is the provider's BM25 over the best one.
+    pub fn compute(need: &NeedSide, p: &Provider, bm25_norm: f64) -> PairFeatures {
+        let service_match = match need.service {
+            Some(s) if p.services.contains(&s) => 1.0,
+            Some(s) if p.services.iter().any(|o| related(s, *o)) => 0.5,
+            _ => 0.0,
+        };
+        let shared_fields: Vec<Field> = need
+            .fields
+            .iter()
+            .filter(|f| p.fields.contains(f))
+            .copied()
+            .collect();
+        let field_overlap = if need.fields.is_empty() {
+            0.0
+        } else {
+            shared_fields.len() as f64 / need.fields.len() as f64
+        };
+        let geo = Geo::of(need.place.as_ref(), p);
+        let g = geo.value();
+        PairFeatures {
+            values: [
+                bm25_norm.clamp(0.0, 1.0),
+                service_match,
+                field_overlap,
+                g,
+                if need.wants_near { g } else { 0.0 },
+                type_prior(need.service, p.provider_type),
+            ],
+            geo,
+            shared_fields,
+        }
+    }
+
+    /// The value of a named feature.
+    pub fn get(&self, name: &str) -> f64 {
+        NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| self.values[i])
+            .unwrap_or(0.0)
+    }
+}

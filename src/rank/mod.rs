@@ -1,0 +1,10 @@
+//! Ranking: pair features for need → provider, the rankers that turn them into a score
+//! (BM25 alone, the hand-weighted baseline; the learned model comes with training), and
+//! the explanation of every score — each feature's value and its exact contribution, the
+//! matched terms, and a one-line Chinese summary. Knows nothing of HTTP or SQL.
+
+pub mod baseline;
+pub mod features;
+
+pub use baseline::{Explanation, FeatureContribution, Ranker, Scored};
+pub use features::{Geo, NeedSide, PairFeatures};

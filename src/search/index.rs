@@ -1,0 +1,376 @@
+//! Opening, writing and following the change log.
+
+use super::text::{Analyzer, TOKENIZER_NAME, ZhTokenizer};
+use crate::domain::{Entity, EntityKind, Place};
+use crate::store::{Store, StoreError};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use tantivy::directory::MmapDirectory;
+use tantivy::directory::error::LockError;
+use tantivy::schema::{
+    Field as TField, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+
+/// Bumped whenever the schema or the analysis changes; an index of another version is
+/// rebuilt on open.
+const SCHEMA_VERSION: u32 = 1;
+/// Memory for the writer's indexing arena.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// Change-log rows read per store query while catching up.
+const CATCH_UP_PAGE: u32 = 5_000;
+
+/// Errors of the search layer.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy failed.
+    #[error("search index error: {0}")]
+    Tantivy(#[from] TantivyError),
+    /// Another process (a running `duijie serve`) holds the index writer.
+    #[error("the search index is held by another process (is `duijie serve` running on this data directory?)")]
+    Busy,
+    /// Reading the change log failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A blocking task panicked or was cancelled.
+    #[error("index task failed: {0}")]
+    Task(String),
+    /// File system trouble.
+    #[error("i/o error on the index directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Field handles.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Fields {
+    pub key: TField,
+    pub id: TField,
+    pub kind: TField,
+    pub provider_type: TField,
+    pub district: TField,
+    pub field: TField,
+    pub service: TField,
+    pub status: TField,
+    pub name: TField,
+    pub body: TField,
+    pub doc: TField,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default().set_stored().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER_NAME)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
+    let f = Fields {
+        key: b.add_text_field("key", STRING),
+        id: b.add_text_field("id", STRING | STORED),
+        kind: b.add_text_field("kind", STRING | STORED),
+        provider_type: b.add_text_field("provider_type", STRING),
+        district: b.add_text_field("district", STRING),
+        field: b.add_text_field("field", STRING),
+        service: b.add_text_field("service", STRING),
+        status: b.add_text_field("status", STRING),
+        name: b.add_text_field("name", text.clone()),
+        body: b.add_text_field("body", text),
+        doc: b.add_text_field("doc", STORED),
+    };
+    (b.build(), f)
+}
+
+/// Where the index stands against the store.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct IndexStatus {
+    /// Last change-log sequence applied.
+    pub applied_seq: i64,
+    /// Documents in the index.
+    pub documents: u64,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    schema: u32,
+    seq: i64,
+}
+
+/// The search index of one data directory.
+pub struct SearchIndex {
+    pub(super) index: Index,
+    pub(super) reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    pub(super) fields: Fields,
+    pub(super) analyzer: Arc<Analyzer>,
+    applied: AtomicI64,
+    /// Serialises catch-ups: one writer applies the log at a time.
+    sync: tokio::sync::Mutex<()>,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("dir", &self.dir)
+            .field("applied", &self.applied.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+fn read_payload(index: &Index) -> Option<Payload> {
+    let metas = index.load_metas().ok()?;
+    serde_json::from_str(metas.payload.as_deref()?).ok()
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when absent and recreating it (empty, to be
+    /// rebuilt by [`SearchIndex::catch_up`]) when it is unreadable or of another schema
+    /// version. Fails with [`IndexError::Busy`] when another process writes to it.
+    pub fn open(dir: &Path, analyzer: Arc<Analyzer>) -> Result<SearchIndex, IndexError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = schema();
+        let opened = MmapDirectory::open(dir)
+            .map_err(|e| TantivyError::SystemError(e.to_string()))
+            .and_then(|d| Index::open_or_create(d, schema.clone()));
+        let index = match opened {
+            Ok(index) if read_payload(&index).is_none_or(|p| p.schema == SCHEMA_VERSION) => {
+                index
+            }
+            Ok(_) | Err(_) => {
+                tracing::warn!(dir = %dir.display(), "search index unreadable or of another version; rebuilding it");
+                for entry in std::fs::read_dir(dir)? {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        std::fs::remove_dir_all(&path)?;
+                    } else {
+                        std::fs::remove_file(&path)?;
+                    }
+                }
+                Index::create_in_dir(dir, schema)?
+            }
+        };
+        Self::from_index(index, fields, analyzer, dir.to_path_buf())
+    }
+
+    /// An index in memory (tests).
+    pub fn in_memory(analyzer: Arc<Analyzer>) -> Result<SearchIndex, IndexError> {
+        let (schema, fields) = schema();
+        Self::from_index(Index::create_in_ram(schema), fields, analyzer, PathBuf::new())
+    }
+
+    fn from_index(
+        index: Index,
+        fields: Fields,
+        analyzer: Arc<Analyzer>,
+        dir: PathBuf,
+    ) -> Result<SearchIndex, IndexError> {
+        index
+            .tokenizers()
+            .register(TOKENIZER_NAME, ZhTokenizer::new(analyzer.clone()));
+        let writer = match index.writer_with_num_threads(1, WRITER_MEMORY) {
+            Ok(w) => w,
+            Err(TantivyError::LockFailure(LockError::LockBusy, _)) => return Err(IndexError::Busy),
+            Err(e) => return Err(e.into()),
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let applied = read_payload(&index).map(|p| p.seq).unwrap_or(0);
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            analyzer,
+            applied: AtomicI64::new(applied),
+            sync: tokio::sync::Mutex::new(()),
+            dir,
+        })
+    }
+
+    /// The shared analyzer.
+    pub fn analyzer(&self) -> &Arc<Analyzer> {
+        &self.analyzer
+    }
+
+    /// Last change-log sequence applied, and the document count.
+    pub fn status(&self) -> IndexStatus {
+        IndexStatus {
+            applied_seq: self.applied.load(Ordering::SeqCst),
+            documents: self.reader.searcher().num_docs(),
+        }
+    }
+
+    /// Applies every change the store has logged since the last one applied, then
+    /// commits (recording the new position) and refreshes searches. When the index is
+    /// empty but the store is not (new, or recreated after damage), rebuilds from the
+    /// entities instead of replaying the whole log. Safe to call from many tasks: calls
+    /// are serialised.
+    pub async fn catch_up(self: &Arc<Self>, store: &Store) -> Result<IndexStatus, IndexError> {
+        let _one_writer = self.sync.lock().await;
+        let upto = store.last_seq().await?;
+        let from = self.applied.load(Ordering::SeqCst);
+        if upto <= from {
+            return Ok(self.status());
+        }
+        if from == 0 {
+            return self.rebuild_locked(store, upto).await;
+        }
+        let mut after = from;
+        loop {
+            let changes = store.entity_changes(after, upto, CATCH_UP_PAGE).await?;
+            let Some(last) = changes.last() else { break };
+            after = last.seq;
+            let this = self.clone();
+            blocking(move || {
+                let w = this.writer.lock().map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+                for c in changes {
+                    w.delete_term(Term::from_field_text(this.fields.key, &key(c.kind, &c.id)));
+                    if let Some(doc) = c.doc {
+                        let entity = Entity::from_stored(c.kind, &doc).map_err(|e| IndexError::Store(StoreError::Corrupt(e)))?;
+                        w.add_document(this.document(&entity, &doc))?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        self.commit(upto).await?;
+        tracing::debug!(from, upto, "search index caught up");
+        Ok(self.status())
+    }
+
+    /// Throws the index away and indexes every entity in the store again.
+    pub async fn rebuild(self: &Arc<Self>, store: &Store) -> Result<IndexStatus, IndexError> {
+        let _one_writer = self.sync.lock().await;
+        let upto = store.last_seq().await?;
+        self.rebuild_locked(store, upto).await
+    }
+
+    async fn rebuild_locked(
+        self: &Arc<Self>,
+        store: &Store,
+        upto: i64,
+    ) -> Result<IndexStatus, IndexError> {
+        let started = std::time::Instant::now();
+        let this = self.clone();
+        blocking(move || {
+            let w = this.writer.lock().map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+            w.delete_all_documents()?;
+            Ok(())
+        })
+        .await?;
+        let mut after: Option<(EntityKind, String)> = None;
+        let mut count = 0usize;
+        loop {
+            let page = store.entities_page(after.clone(), CATCH_UP_PAGE).await?;
+            let Some((k, id, _)) = page.last() else { break };
+            after = Some((*k, id.clone()));
+            count += page.len();
+            let this = self.clone();
+            blocking(move || {
+                let w = this.writer.lock().map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+                for (kind, _, doc) in page {
+                    let entity = Entity::from_stored(kind, &doc).map_err(|e| IndexError::Store(StoreError::Corrupt(e)))?;
+                    w.add_document(this.document(&entity, &doc))?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
+        self.commit(upto).await?;
+        tracing::info!(documents = count, seq = upto, elapsed_ms = started.elapsed().as_millis() as u64, "search index rebuilt");
+        Ok(self.status())
+    }
+
+    async fn commit(self: &Arc<Self>, seq: i64) -> Result<(), IndexError> {
+        let this = self.clone();
+        blocking(move || {
+            let mut w = this.writer.lock().map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+            let mut prepared = w.prepare_commit()?;
+            prepared.set_payload(
+                &serde_json::to_string(&Payload { schema: SCHEMA_VERSION, seq }).expect("payload serialises"),
+            );
+            prepared.commit()?;
+            this.reader.reload()?;
+            this.applied.store(seq, Ordering::SeqCst);
+            Ok(())
+        })
+        .await
+    }
+
+    fn document(&self, e: &Entity, doc: &str) -> TantivyDocument {
+        let f = &self.fields;
+        let mut d = TantivyDocument::default();
+        d.add_text(f.key, key(e.kind(), e.id().as_str()));
+        d.add_text(f.id, e.id().as_str());
+        d.add_text(f.kind, e.kind().code());
+        d.add_text(f.name, e.name());
+        d.add_text(f.doc, doc);
+        let mut places: Vec<&Place> = Vec::new();
+        let mut body: Vec<&str> = Vec::new();
+        match e {
+            Entity::Enterprise(x) => {
+                places.extend(x.district.iter());
+                for v in &x.fields {
+                    d.add_text(f.field, v.code());
+                }
+                body.extend(x.keywords.iter().map(String::as_str));
+                body.extend(x.description.as_deref());
+            }
+            Entity::Need(x) => {
+                places.extend(x.district.iter());
+                for v in &x.fields {
+                    d.add_text(f.field, v.code());
+                }
+                d.add_text(f.service, x.service.code());
+                d.add_text(f.status, x.status.code());
+                body.extend(x.keywords.iter().map(String::as_str));
+                body.extend(x.description.as_deref());
+            }
+            Entity::Provider(x) => {
+                places.extend(x.district.iter());
+                places.extend(x.served_districts.iter());
+                for v in &x.fields {
+                    d.add_text(f.field, v.code());
+                }
+                for v in &x.services {
+                    d.add_text(f.service, v.code());
+                }
+                if let Some(t) = x.provider_type {
+                    d.add_text(f.provider_type, t.code());
+                }
+                body.extend(x.keywords.iter().map(String::as_str));
+                body.extend(x.description.as_deref());
+                body.extend(x.organization.as_deref());
+            }
+            Entity::Commissioner(x) => {
+                places.extend(x.districts.iter());
+                for v in &x.fields {
+                    d.add_text(f.field, v.code());
+                }
+                body.extend(x.organization.as_deref());
+                body.extend(x.expertise.as_deref());
+            }
+        }
+        for p in places {
+            d.add_text(f.district, p.name());
+        }
+        d.add_text(f.body, body.join("。"));
+        d
+    }
+}
+
+fn key(kind: EntityKind, id: &str) -> String {
+    format!("{}:{id}", kind.code())
+}
+
+/// Runs index work on the blocking pool.
+pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, IndexError> + Send + 'static,
+) -> Result<T, IndexError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| IndexError::Task(e.to_string()))?
+}

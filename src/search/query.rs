@@ -1,0 +1,277 @@
+//! Retrieval: the analysed query (terms plus synonyms, each an OR'ed, boosted term query
+//! over name and body — never tantivy's QueryParser, which turns unspaced Chinese into
+//! phrase queries), hard filters, BM25 ranking, snippets.
+
+use super::index::{IndexError, SearchIndex};
+use crate::domain::{EntityKind, Field, NeedStatus, ProviderType, Service};
+use std::collections::HashMap;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{TantivyDocument, Term};
+
+/// Most distinct query terms used (long need descriptions are cut to their most
+/// repeated and longest words).
+const MAX_QUERY_TERMS: usize = 96;
+/// Boost of a match in the name/title over one in the body.
+const NAME_BOOST: f32 = 1.5;
+/// Weight of a synonym relative to the word the user wrote.
+const SYNONYM_WEIGHT: f32 = 0.7;
+
+/// Hard filters: within one list any value may match, across lists all must.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Entity kinds.
+    pub kinds: Vec<EntityKind>,
+    /// Provider types.
+    pub provider_types: Vec<ProviderType>,
+    /// Places (official names, `全市`, or outside names), matched against a record's base
+    /// and served districts.
+    pub districts: Vec<String>,
+    /// Fields.
+    pub fields: Vec<Field>,
+    /// Services (a need's service, a provider's services).
+    pub services: Vec<Service>,
+    /// Need status.
+    pub statuses: Vec<NeedStatus>,
+}
+
+/// A search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// Free text (may be empty: then filters alone select).
+    pub text: String,
+    /// Extra weighted terms (already normalised), e.g. a need's keywords.
+    pub extra_terms: Vec<(String, f32)>,
+    /// Hard filters.
+    pub filter: Filter,
+    /// How many hits to return.
+    pub limit: usize,
+    /// How many to skip.
+    pub offset: usize,
+    /// Whether to build highlighted snippets.
+    pub snippets: bool,
+}
+
+/// One hit.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Entity id.
+    pub id: String,
+    /// Entity kind.
+    pub kind: EntityKind,
+    /// BM25 score (0 when only filters selected).
+    pub score: f32,
+    /// The stored record (import-format JSON).
+    pub doc: String,
+    /// HTML snippet with `<b>` around matched words, when asked for.
+    pub snippet: Option<String>,
+}
+
+/// A page of hits.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    /// Hits matching in all.
+    pub total: usize,
+    /// This page.
+    pub hits: Vec<Hit>,
+    /// The query terms searched for (including synonyms), with weights.
+    pub terms: Vec<(String, f32)>,
+}
+
+impl SearchIndex {
+    /// The weighted terms of a text: distinct analysed words (weight grows with
+    /// repetition), then their synonyms at a lower weight.
+    pub fn query_terms(&self, text: &str, extra: &[(String, f32)]) -> Vec<(String, f32)> {
+        let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
+        for (pos, t) in self.analyzer.terms(text).into_iter().enumerate() {
+            counts.entry(t.text).or_insert((0, pos)).0 += 1;
+        }
+        let mut words: Vec<(String, usize, usize)> =
+            counts.into_iter().map(|(w, (n, p))| (w, n, p)).collect();
+        words.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then(b.0.chars().count().cmp(&a.0.chars().count()))
+                .then(a.2.cmp(&b.2))
+        });
+        words.truncate(MAX_QUERY_TERMS);
+        let mut terms: Vec<(String, f32)> = words
+            .into_iter()
+            .map(|(w, n, _)| (w, 1.0 + (n as f32).ln()))
+            .collect();
+        for (t, w) in extra {
+            match terms.iter_mut().find(|(x, _)| x == t) {
+                Some(e) => e.1 = e.1.max(*w),
+                None => terms.push((t.clone(), *w)),
+            }
+        }
+        let mut synonyms: Vec<(String, f32)> = Vec::new();
+        for (t, w) in &terms {
+            for s in self.analyzer.synonyms_of(t) {
+                if !terms.iter().any(|(x, _)| x == s) && !synonyms.iter().any(|(x, _)| x == s) {
+                    synonyms.push((s.clone(), w * SYNONYM_WEIGHT));
+                }
+            }
+        }
+        terms.extend(synonyms);
+        terms
+    }
+
+    fn text_query(&self, terms: &[(String, f32)]) -> Option<Box<dyn Query>> {
+        if terms.is_empty() {
+            return None;
+        }
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
+        for (t, w) in terms {
+            for (field, boost) in [(f.name, NAME_BOOST), (f.body, 1.0)] {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, t),
+                    IndexRecordOption::WithFreqs,
+                );
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), w * boost))));
+            }
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    fn filter_clauses(&self, filter: &Filter) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = &self.fields;
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut any_of = |field, values: Vec<&str>| {
+            if values.is_empty() {
+                return;
+            }
+            let terms: Vec<Term> = values
+                .into_iter()
+                .map(|v| Term::from_field_text(field, v))
+                .collect();
+            out.push((Occur::Must, Box::new(BooleanQuery::new_multiterms_query(terms))));
+        };
+        any_of(f.kind, filter.kinds.iter().map(|k| k.code()).collect());
+        any_of(f.provider_type, filter.provider_types.iter().map(|k| k.code()).collect());
+        any_of(f.district, filter.districts.iter().map(String::as_str).collect());
+        any_of(f.field, filter.fields.iter().map(|k| k.code()).collect());
+        any_of(f.service, filter.services.iter().map(|k| k.code()).collect());
+        any_of(f.status, filter.statuses.iter().map(|k| k.code()).collect());
+        out
+    }
+
+    /// Runs a search on the current snapshot. CPU-bound: call it off the async threads.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
+        let terms = self.query_terms(&req.text, &req.extra_terms);
+        let text = self.text_query(&terms);
+        let mut clauses = self.filter_clauses(&req.filter);
+        let has_text = text.is_some();
+        match text {
+            Some(t) => clauses.push((Occur::Must, t)),
+            None if clauses.is_empty() => clauses.push((Occur::Must, Box::new(AllQuery))),
+            None => {}
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let limit = req.limit.max(1);
+        let (top, total) = searcher.search(
+            &query,
+            &(
+                TopDocs::with_limit(limit).and_offset(req.offset).order_by_score(),
+                Count,
+            ),
+        )?;
+        let snippets = if req.snippets && has_text {
+            let mut body = SnippetGenerator::create(&searcher, &query, self.fields.body)?;
+            body.set_max_num_chars(120);
+            let mut name = SnippetGenerator::create(&searcher, &query, self.fields.name)?;
+            name.set_max_num_chars(60);
+            Some((body, name))
+        } else {
+            None
+        };
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let get = |field| {
+                d.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let kind = EntityKind::parse(&get(self.fields.kind))
+                .map_err(|e| IndexError::Task(format!("bad kind in index: {e}")))?;
+            let snippet = match &snippets {
+                Some((body, name)) => {
+                    let s = body.snippet_from_doc(&d);
+                    Some(if s.fragment().is_empty() {
+                        name.snippet_from_doc(&d).to_html()
+                    } else {
+                        s.to_html()
+                    })
+                }
+                None if req.snippets => {
+                    let body = get(self.fields.body);
+                    Some(html_escape(&body.chars().take(120).collect::<String>()))
+                }
+                None => None,
+            };
+            hits.push(Hit {
+                id: get(self.fields.id),
+                kind,
+                score: if has_text { score } else { 0.0 },
+                doc: get(self.fields.doc),
+                snippet,
+            });
+        }
+        Ok(SearchResults { total, hits, terms })
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::validate::check;
+    use crate::domain::Record;
+    use crate::store::Store;
+    use std::sync::Arc;
+
+    async fn fixture(lines: &[serde_json::Value]) -> (Store, Arc<SearchIndex>) {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let recs: Vec<Record> = lines.iter().map(|v| check(v, None).unwrap().record).collect();
+        store.apply(&recs).await.unwrap();
+        let idx = Arc::new(SearchIndex::in_memory(Arc::new(crate::search::Analyzer::new())).unwrap());
+        idx.catch_up(&store).await.unwrap();
+        (store, idx)
+    }
+
+    fn req(text: &str) -> SearchRequest {
+        SearchRequest { text: text.into(), limit: 10, snippets: true, ..Default::default() }
+    }
+
+    #[tokio::test]
+    async fn finds_across_segmentation_and_synonyms_with_filters() {
+        let (store, idx) = fixture(&[
+            serde_json::json!({"kind":"provider","id":"P-1","name":"璧山复材中试基地","provider_type":"pilot_platform",
+                "district":"璧山区","services":["pilot_scale"],"fields":["new_materials"],"description":"碳纤维预浸料中试熟化"}),
+            serde_json::json!({"kind":"provider","id":"P-2","name":"电池检测中心","provider_type":"transfer_agency",
+                "district":"两江新区","services":["testing"],"fields":["new_energy"],"description":"锂离子电池安全检测"}),
+        ]).await;
+        let r = idx.search(&req("熟化 中试")).unwrap();
+        assert_eq!(r.hits[0].id, "P-1");
+        assert!(r.hits[0].snippet.as_deref().unwrap().contains("<b>"));
+        let r = idx.search(&req("动力电池")).unwrap();
+        assert_eq!(r.hits.first().map(|h| h.id.as_str()), Some("P-2"), "synonym finds its partner");
+        let mut filtered = req("中试 检测");
+        filtered.filter.districts = vec!["两江新区".into()];
+        let r = idx.search(&filtered).unwrap();
+        assert_eq!(r.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec!["P-2"]);
+        // A deletion reaches the index on the next catch-up.
+        store.delete(EntityKind::Provider, "P-2").await.unwrap();
+        idx.catch_up(&store).await.unwrap();
+        assert_eq!(idx.search(&req("锂离子电池")).unwrap().total, 0);
+        assert_eq!(idx.status().applied_seq, store.last_seq().await.unwrap());
+    }
+}
