@@ -1,0 +1,107 @@
+//! The `duijie` binary: import exit codes and reports, CSV, demo output, reindex, and a
+//! served process that stops cleanly on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn duijie() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_duijie"));
+    c.env_remove("DATABASE_URL").env_remove("DUIJIE_DATA_DIR");
+    c
+}
+
+#[test]
+fn import_exit_code_and_report_name_the_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let good = dir.path().join("world.jsonl");
+    std::fs::write(&good, common::small_world()).unwrap();
+    let out = duijie().arg("import").arg("--data-dir").arg(&data).arg(&good).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("新增 11"), "{stdout}");
+
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"kind\":\"provider\",\"id\":\"P-20\",\"name\":\"好\"}\n{\"kind\":\"provider\",\"id\":\"P-21\",\"name\":\"坏\",\"services\":[\"magic\"]}\n",
+    )
+    .unwrap();
+    let out = duijie().args(["import", "--json", "--data-dir"]).arg(&data).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["inserted"], 1);
+    assert_eq!(report["rejected"][0]["line"], 2);
+    assert_eq!(report["rejected"][0]["code"], "unknown_service_code");
+
+    // CSV: one kind per file, list cells separated by ；.
+    let csv = dir.path().join("needs.csv");
+    std::fs::write(
+        &csv,
+        "id,enterprise_id,title,service,fields,district,budget_wan\nN-7,E-1,\"石墨烯导热膜中试\",pilot_scale,new_materials；new_energy,璧山,50\nN-8,E-404,x,testing,,,\n",
+    )
+    .unwrap();
+    let out = duijie().args(["import", "--data-dir"]).arg(&data).arg(&csv).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("新增 1") && stdout.contains("第 3 行 [unknown_reference]"), "{stdout}");
+
+    let out = duijie().args(["reindex", "--data-dir"]).arg(&data).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("13 条文档"), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn demo_world_imports_without_a_rejected_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo.jsonl");
+    let out = duijie().args(["demo", "--scale", "0.05", "--seed", "7", "--out"]).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("demo.judgments.jsonl").exists());
+    let out = duijie().args(["import", "--json", "--data-dir"]).arg(dir.path().join("data")).arg(&file).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert_eq!(report["rejected_count"], 0);
+    assert!(report["inserted"].as_u64().unwrap() > 100);
+}
+
+#[test]
+fn serve_answers_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = duijie()
+        .args(["serve", "--no-demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines.next().expect("server printed its address").unwrap();
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().to_string();
+        }
+    };
+    // Keep draining stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let body: serde_json::Value = rt.block_on(async {
+        reqwest::get(format!("{url}/healthz")).await.unwrap().json().await.unwrap()
+    });
+    assert_eq!(body["status"], "ok");
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+}
