@@ -97,10 +97,8 @@ async fn feedback(
     report.rejected_count += malformed.len();
     report.rejected.extend(malformed);
     report.rejected.sort_by_key(|p| p.line);
-    if !ndjson {
-        if let Some(p) = report.rejected.first() {
-            return Err(ApiError::invalid(p.code, p.field.clone(), p.detail.clone()));
-        }
+    if let (false, Some(p)) = (ndjson, report.rejected.first()) {
+        return Err(ApiError::invalid(p.code, p.field.clone(), p.detail.clone()));
     }
     let status = if report.inserted > 0 { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(report)))

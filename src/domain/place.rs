@@ -89,7 +89,7 @@ impl Districts {
     /// Whether two official names share a border.
     pub fn are_neighbours(&self, a: &str, b: &str) -> bool {
         self.lookup(a)
-            .is_some_and(|d| d.neighbours.iter().any(|n| *n == b))
+            .is_some_and(|d| d.neighbours.contains(&b))
     }
 
     /// Every name and alias with the district it means, longest first (for finding

@@ -63,18 +63,18 @@ impl Geo {
                 _ => Geo::Unknown,
             };
         };
-        if let Some(Place::District(pd)) = base {
-            if pd == nd {
-                return Geo::SameDistrict(pd.to_string());
-            }
+        if let Some(Place::District(pd)) = base
+            && pd == nd
+        {
+            return Geo::SameDistrict(pd.to_string());
         }
         if p.served_districts.iter().any(|s| s == &Place::District(nd)) {
             return Geo::Serves(nd.to_string());
         }
-        if let Some(Place::District(pd)) = base {
-            if Districts::get().are_neighbours(pd, nd) {
-                return Geo::Neighbour(pd.to_string());
-            }
+        if let Some(Place::District(pd)) = base
+            && Districts::get().are_neighbours(pd, nd)
+        {
+            return Geo::Neighbour(pd.to_string());
         }
         if base == Some(&Place::CityWide) || p.served_districts.contains(&Place::CityWide) {
             return Geo::CityWide;

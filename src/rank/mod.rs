@@ -5,6 +5,8 @@
 
 pub mod baseline;
 pub mod features;
+pub mod field_infer;
+pub mod text_model;
 
 pub use baseline::{Explanation, FeatureContribution, Ranker, Scored};
 pub use features::{Geo, NeedSide, PairFeatures};

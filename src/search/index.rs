@@ -97,7 +97,6 @@ struct Payload {
 
 /// The search index of one data directory.
 pub struct SearchIndex {
-    pub(super) index: Index,
     pub(super) reader: IndexReader,
     writer: Mutex<IndexWriter>,
     pub(super) fields: Fields,
@@ -178,7 +177,6 @@ impl SearchIndex {
             .try_into()?;
         let applied = read_payload(&index).map(|p| p.seq).unwrap_or(0);
         Ok(SearchIndex {
-            index,
             reader,
             writer: Mutex::new(writer),
             fields,

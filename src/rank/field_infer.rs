@@ -1,0 +1,1 @@
+//! Field inference from text (in progress).

@@ -1,0 +1,1 @@
+//! TF-IDF and latent semantic text similarity (in progress).
