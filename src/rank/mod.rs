@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod features;
 pub mod field_infer;
+pub mod metrics;
 pub mod text_model;
 
 pub use baseline::{Explanation, FeatureContribution, Ranker, Scored};
