@@ -18,7 +18,7 @@ async fn main() -> anyhow::Result<()> {
     let scale: f64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(1.0);
     let requests: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1000);
     let dir = tempfile::tempdir()?;
-    let paths = Paths { data_dir: dir.path().to_path_buf(), database_url: None };
+    let paths = Paths { data_dir: dir.path().to_path_buf(), database_url: None, models_dir: None };
 
     let mut entities = Vec::new();
     let mut judgments = Vec::new();

@@ -5,8 +5,13 @@
 
 use crate::ingest::demo::{self, DemoConfig};
 use crate::ingest::{ImportError, ImportReport, Importer, SourceFormat};
+use crate::domain::{EntityKind, NeedStatus};
+use crate::rank::registry::ModelRegistry;
+use crate::rank::{FeedbackStats, ModelError, Ranker, RankerName};
 use crate::search::{Analyzer, IndexError, SearchIndex};
-use crate::store::{Store, StoreError};
+use crate::store::{ListFilter, Store, StoreError};
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +29,12 @@ pub enum AppError {
     /// An import failed as a whole.
     #[error(transparent)]
     Import(#[from] ImportError),
+    /// A model could not be read.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// A pinned model version does not exist.
+    #[error("model version {0} not found")]
+    NoSuchModel(String),
 }
 
 /// Where the data lives.
@@ -33,6 +44,8 @@ pub struct Paths {
     pub data_dir: PathBuf,
     /// A store URL overriding the SQLite file in the data directory.
     pub database_url: Option<String>,
+    /// Where trained rankers live (default: `models/` in the data directory).
+    pub models_dir: Option<PathBuf>,
 }
 
 impl Paths {
@@ -47,6 +60,11 @@ impl Paths {
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
     }
+
+    /// The models directory in effect.
+    pub fn models_dir(&self) -> PathBuf {
+        self.models_dir.clone().unwrap_or_else(|| self.data_dir.join("models"))
+    }
 }
 
 /// The services of one process; cheap to clone.
@@ -56,6 +74,11 @@ pub struct App {
     pub store: Store,
     /// The search index, following the store.
     pub index: Arc<SearchIndex>,
+    /// Trained rankers and the active one.
+    pub models: Arc<ModelRegistry>,
+    /// Feedback aggregates (load, track record), following the store's feedback.
+    pub stats: Arc<RwLock<FeedbackStats>>,
+    stats_seq: Arc<AtomicI64>,
 }
 
 impl App {
@@ -66,7 +89,16 @@ impl App {
         let store = Store::open(&paths.store_url()).await?;
         let analyzer = Arc::new(tokio::task::spawn_blocking(Analyzer::new).await.map_err(|e| IndexError::Task(e.to_string()))?);
         let index = Arc::new(SearchIndex::open(&paths.index_dir(), analyzer)?);
-        let app = App { store, index };
+        let models = Arc::new(ModelRegistry::open(&paths.models_dir())?);
+        let stats = FeedbackStats::new(closed_needs(&store).await?);
+        let app = App {
+            store,
+            index,
+            models,
+            stats: Arc::new(RwLock::new(stats)),
+            stats_seq: Arc::new(AtomicI64::new(0)),
+        };
+        app.refresh_stats().await?;
         let status = app.index.catch_up(&app.store).await?;
         tracing::info!(backend = app.store.backend(), applied_seq = status.applied_seq, documents = status.documents, "store and index open");
         Ok(app)
@@ -88,8 +120,48 @@ impl App {
         let mut importer = Importer::new(&self.store);
         importer.read(input, format).await?;
         let report = importer.finish().await?;
-        self.index.catch_up(&self.store).await?;
+        self.sync().await?;
         Ok(report)
+    }
+
+    /// Brings the index and the feedback aggregates up to date with the store.
+    pub async fn sync(&self) -> Result<(), AppError> {
+        self.index.catch_up(&self.store).await?;
+        self.refresh_stats().await
+    }
+
+    /// Adds feedback stored since the last refresh to the aggregates.
+    pub async fn refresh_stats(&self) -> Result<(), AppError> {
+        loop {
+            let after = self.stats_seq.load(Ordering::SeqCst);
+            let page = self.store.feedback_page(after, 10_000).await?;
+            let Some((last, _)) = page.last() else { return Ok(()) };
+            let last = *last;
+            {
+                let mut stats = self.stats.write().expect("stats lock");
+                for (_, f) in &page {
+                    stats.add(f);
+                }
+            }
+            self.stats_seq.store(last, Ordering::SeqCst);
+        }
+    }
+
+    /// The ranker a request asks for: `learned` is the pinned version, else the active
+    /// model, else (no model at all) the baseline.
+    pub fn ranker(&self, name: RankerName, pin: Option<&str>) -> Result<Ranker, AppError> {
+        Ok(match (name, pin) {
+            (RankerName::Baseline, _) => Ranker::Baseline,
+            (RankerName::Bm25, _) => Ranker::Bm25,
+            (RankerName::Learned, Some(v)) => match self.models.get(v)? {
+                Some(m) => Ranker::Learned(m),
+                None => return Err(AppError::NoSuchModel(v.to_string())),
+            },
+            (RankerName::Learned, None) => match self.models.active() {
+                Some(m) => Ranker::Learned(m),
+                None => Ranker::Baseline,
+            },
+        })
     }
 
     /// Generates the demo world (seed 42, scale 1) and imports it.
@@ -122,11 +194,24 @@ impl App {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(e) = app.index.catch_up(&app.store).await {
+                if let Err(e) = app.sync().await {
                     tracing::warn!(error = %e, "following the change log failed; will retry");
                 }
             }
         })
+    }
+}
+
+/// Needs that are closed (their accepted engagements no longer load a provider).
+async fn closed_needs(store: &Store) -> Result<Vec<String>, StoreError> {
+    let filter = ListFilter { enterprise_id: None, status: Some(NeedStatus::Closed.code().to_string()) };
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.list(EntityKind::Need, &filter, cursor.as_deref(), 5_000).await?;
+        let Some(last) = page.last() else { return Ok(out) };
+        cursor = Some(last.id().to_string());
+        out.extend(page.iter().map(|e| e.id().to_string()));
     }
 }
 

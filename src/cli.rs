@@ -33,6 +33,10 @@ pub struct DataArgs {
     /// Store URL (`sqlite:…` or `postgres://…`); overrides the SQLite file in the data directory.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Where trained rankers live (default: `models/` in the data directory; without an
+    /// active model there, the model shipped in the binary is used).
+    #[arg(long, env = "DUIJIE_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
 }
 
 impl DataArgs {
@@ -40,6 +44,7 @@ impl DataArgs {
         Paths {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone().filter(|s| !s.is_empty()),
+            models_dir: self.models_dir.clone(),
         }
     }
 }

@@ -151,6 +151,8 @@ impl From<AppError> for ApiError {
             AppError::Store(s) => s.into(),
             AppError::Index(i) => i.into(),
             AppError::Import(i) => i.into(),
+            AppError::NoSuchModel(v) => ApiError::not_found("模型版本", &v),
+            AppError::Model(m) => ApiError::internal(&m),
         }
     }
 }

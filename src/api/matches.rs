@@ -7,7 +7,7 @@ use super::searches::list;
 use crate::app::App;
 use crate::domain::{Field, Place, ProviderType, Service};
 use crate::matching::{MatchRequest, MatchResponse, match_providers};
-use crate::rank::Ranker;
+use crate::rank::RankerName;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::post;
@@ -30,18 +30,20 @@ struct Body {
     provider_types: Vec<String>,
     limit: Option<usize>,
     ranker: Option<String>,
+    model_version: Option<String>,
 }
 
 async fn match_need(
     State(app): State<App>,
     Json(b): Json<Body>,
 ) -> Result<axum::Json<MatchResponse>, ApiError> {
-    // `learned` (the default) uses the active model; until one is trained and promoted
-    // the hand-weighted baseline stands in for it, and the answer says so.
-    let ranker = match b.ranker.as_deref() {
-        None | Some("learned") => Ranker::Baseline,
-        Some(r) => Ranker::parse(r).map_err(|e| ApiError::bad_request("unknown_ranker", e))?,
+    // `learned` (the default) uses the pinned or active model; with no model at all the
+    // hand-weighted baseline stands in for it, and the answer's `ranker` says so.
+    let name = match b.ranker.as_deref() {
+        None | Some("") => RankerName::Learned,
+        Some(r) => RankerName::parse(r).map_err(|e| ApiError::bad_request("unknown_ranker", e))?,
     };
+    let ranker = app.ranker(name, b.model_version.as_deref().filter(|v| !v.is_empty()))?;
     let service = match b.service.as_deref() {
         None | Some("") => None,
         Some(s) => Some(Service::parse(s).map_err(|e| ApiError::bad_request("unknown_service_code", e))?),
@@ -60,5 +62,5 @@ async fn match_need(
         limit: b.limit.unwrap_or(10),
         ranker,
     };
-    Ok(axum::Json(match_providers(&app.store, &app.index, req).await?))
+    Ok(axum::Json(match_providers(&app.store, &app.index, app.stats.clone(), req).await?))
 }

@@ -11,12 +11,13 @@
 
 use crate::domain::cues;
 use crate::domain::{Entity, EntityKind, Field, Need, Place, Provider, ProviderType, Service};
-use crate::rank::{Explanation, NeedSide, PairFeatures, Ranker};
-use crate::search::{Filter, IndexError, SearchIndex, SearchRequest};
+use crate::rank::model::NeedVectors;
+use crate::rank::{Explanation, Extra, FeedbackStats, NeedSide, PairFeatures, Ranker};
+use crate::search::{Analyzer, Filter, IndexError, SearchIndex, SearchRequest};
 use crate::store::{Store, StoreError};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
 
 /// Providers taken by text relevance.
 pub const TEXT_CANDIDATES: usize = 200;
@@ -48,6 +49,43 @@ pub struct MatchRequest {
     pub ranker: Ranker,
 }
 
+/// What scoring needs besides the pair: the ranker, feedback aggregates, the analyzer.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The ranker.
+    pub ranker: &'a Ranker,
+    /// Feedback aggregates (load, track record).
+    pub stats: &'a FeedbackStats,
+    /// Text analysis.
+    pub analyzer: &'a Analyzer,
+}
+
+/// A retrieved provider.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The record.
+    pub provider: Provider,
+    /// The stored JSON (cache key for the model's profile).
+    pub doc: String,
+    /// BM25 over the best candidate's (0 when retrieved by structure only).
+    pub bm25: f64,
+}
+
+/// The need side of a match, ready for scoring.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Text searched.
+    pub text: String,
+    /// Extra weighted query terms (keywords).
+    pub extra_terms: Vec<(String, f32)>,
+    /// Service, fields, place, nearness.
+    pub side: NeedSide,
+    /// What was read or inferred.
+    pub inferred: Inferred,
+    /// The model's vectors of the text, when the ranker has a model.
+    pub vectors: Option<NeedVectors>,
+}
+
 /// What the service read from a free text.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Inferred {
@@ -62,6 +100,9 @@ pub struct Inferred {
     pub district: Option<String>,
     /// Whether the text asks for on-site or nearby work.
     pub wants_near: bool,
+    /// Whether `fields` came from the learned field classifier (else from cue words).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub fields_by_model: bool,
 }
 
 /// One ranked provider.
@@ -119,65 +160,83 @@ pub enum MatchError {
 pub async fn match_providers(
     store: &Store,
     index: &Arc<SearchIndex>,
+    stats: Arc<RwLock<FeedbackStats>>,
     req: MatchRequest,
 ) -> Result<MatchResponse, MatchError> {
-    let (text, side, inferred, extra_terms) = match (&req.need_id, &req.text) {
+    let analyzer = index.analyzer().clone();
+    let model = req.ranker.model().cloned();
+    let prepared = match (&req.need_id, &req.text) {
         (Some(id), _) => {
             let need = match store.get(EntityKind::Need, id).await? {
                 Some(Entity::Need(n)) => n,
                 _ => return Err(MatchError::NeedNotFound(id.clone())),
             };
-            need_side(&need, index)
+            prepare_need(&need, &analyzer, model.as_deref())
         }
         (None, Some(text)) if !text.trim().is_empty() => {
             let chars = text.chars().count();
             if chars > MAX_TEXT_CHARS {
                 return Err(MatchError::TextTooLong(chars));
             }
-            free_text_side(text, &req)
+            prepare_text(text, &req, &analyzer, model.as_deref())
         }
         _ => return Err(MatchError::NothingToMatch),
     };
     let index = index.clone();
     let limit = req.limit.clamp(1, MAX_LIMIT);
-    let ranker = req.ranker;
+    let ranker = req.ranker.clone();
     let provider_types = req.provider_types.clone();
-    let (candidates, results) = tokio::task::spawn_blocking(move || {
-        rank_candidates(&index, &text, extra_terms, &side, &provider_types, ranker, limit)
+    let (candidates, results, prepared) = tokio::task::spawn_blocking(move || {
+        let stats = stats.read().map_err(|_| IndexError::Task("feedback stats lock poisoned".into()))?;
+        let ctx = Context { ranker: &ranker, stats: &stats, analyzer: &analyzer };
+        let (cands, terms) = retrieve(&index, &prepared, &provider_types)?;
+        let n = cands.len();
+        let results = rank(ctx, &prepared, cands, &terms, limit);
+        Ok::<_, IndexError>((n, results, prepared))
     })
     .await
     .map_err(|e| IndexError::Task(e.to_string()))??;
     Ok(MatchResponse {
-        ranker: ranker.name(),
-        model_version: None,
+        ranker: req.ranker.name(),
+        model_version: model.map(|m| m.version.clone()),
         need_id: req.need_id,
-        inferred,
+        inferred: prepared.inferred,
         candidates,
         results,
         next_cursor: None,
     })
 }
 
-type Side = (String, NeedSide, Inferred, Vec<(String, f32)>);
-
-fn need_side(need: &Need, index: &SearchIndex) -> Side {
+/// The text a need is matched by: title, description.
+pub fn need_text(need: &Need) -> String {
     let mut text = need.title.clone();
     if let Some(d) = &need.description {
         text.push('。');
         text.push_str(d);
     }
+    text
+}
+
+fn terms_of(analyzer: &Analyzer, text: &str) -> Vec<String> {
+    analyzer.terms(text).into_iter().map(|t| t.text).collect()
+}
+
+/// Prepares a stored need: its fields (inferred when it has none), place, nearness, vectors.
+pub fn prepare_need(need: &Need, analyzer: &Analyzer, model: Option<&crate::rank::RankerModel>) -> Prepared {
+    let text = need_text(need);
     let reading = cues::read(&text);
     // Keywords count as strongly as repeated words.
-    let extra: Vec<(String, f32)> = need
+    let extra_terms: Vec<(String, f32)> = need
         .keywords
         .iter()
-        .flat_map(|k| index.analyzer().distinct_terms(k))
+        .flat_map(|k| analyzer.distinct_terms(k))
         .map(|t| (t, 2.0))
         .collect();
+    let mut terms = terms_of(analyzer, &text);
+    terms.extend(extra_terms.iter().map(|(t, _)| t.clone()));
     let mut inferred = Inferred { wants_near: reading.wants_near, ..Inferred::default() };
     let fields = if need.fields.is_empty() {
-        inferred.fields = reading.fields.clone();
-        reading.fields
+        infer_fields(&mut inferred, &reading, &terms, model)
     } else {
         need.fields.clone()
     };
@@ -186,25 +245,44 @@ fn need_side(need: &Need, index: &SearchIndex) -> Side {
         inferred.district = Some(d.to_string());
         Some(Place::District(d))
     });
-    let side = NeedSide {
-        service: Some(need.service),
-        fields,
-        place,
-        wants_near: reading.wants_near,
-    };
-    (text, side, inferred, extra)
+    let side = NeedSide { service: Some(need.service), fields, place, wants_near: reading.wants_near };
+    let vectors = model.map(|m| m.need_vectors(&terms));
+    Prepared { text, extra_terms, side, inferred, vectors }
 }
 
-fn free_text_side(text: &str, req: &MatchRequest) -> Side {
+fn infer_fields(
+    inferred: &mut Inferred,
+    reading: &cues::Reading,
+    terms: &[String],
+    model: Option<&crate::rank::RankerModel>,
+) -> Vec<Field> {
+    let fields = match model {
+        Some(m) => {
+            inferred.fields_by_model = true;
+            m.fields.infer(terms)
+        }
+        None => reading.fields.clone(),
+    };
+    inferred.fields = fields.clone();
+    fields
+}
+
+/// Prepares a free-text request; explicit request values win over what the text says.
+pub fn prepare_text(
+    text: &str,
+    req: &MatchRequest,
+    analyzer: &Analyzer,
+    model: Option<&crate::rank::RankerModel>,
+) -> Prepared {
     let reading = cues::read(text);
+    let terms = terms_of(analyzer, text);
     let mut inferred = Inferred { wants_near: reading.wants_near, ..Inferred::default() };
     let service = req.service.or_else(|| {
         inferred.service = reading.service;
         reading.service
     });
     let fields = if req.fields.is_empty() {
-        inferred.fields = reading.fields.clone();
-        reading.fields
+        infer_fields(&mut inferred, &reading, &terms, model)
     } else {
         req.fields.clone()
     };
@@ -214,26 +292,25 @@ fn free_text_side(text: &str, req: &MatchRequest) -> Side {
         Some(Place::District(d))
     });
     let side = NeedSide { service, fields, place, wants_near: reading.wants_near };
-    (text.to_string(), side, inferred, Vec::new())
+    let vectors = model.map(|m| m.need_vectors(&terms));
+    Prepared { text: text.to_string(), extra_terms: Vec::new(), side, inferred, vectors }
 }
 
-fn rank_candidates(
+/// Candidate providers: by text, then by service and field. Returns them with the query
+/// terms searched (for matched-term explanations).
+pub fn retrieve(
     index: &SearchIndex,
-    text: &str,
-    extra_terms: Vec<(String, f32)>,
-    side: &NeedSide,
+    prepared: &Prepared,
     provider_types: &[ProviderType],
-    ranker: Ranker,
-    limit: usize,
-) -> Result<(usize, Vec<MatchResult>), IndexError> {
+) -> Result<(Vec<Candidate>, Vec<String>), IndexError> {
     let filter = Filter {
         kinds: vec![EntityKind::Provider],
         provider_types: provider_types.to_vec(),
         ..Filter::default()
     };
     let by_text = index.search(&SearchRequest {
-        text: text.to_string(),
-        extra_terms,
+        text: prepared.text.clone(),
+        extra_terms: prepared.extra_terms.clone(),
         filter: filter.clone(),
         limit: TEXT_CANDIDATES,
         ..SearchRequest::default()
@@ -246,10 +323,10 @@ fn rank_candidates(
         seen.insert(h.id.clone());
         docs.push((h.doc, f64::from(h.score / best)));
     }
-    if let Some(service) = side.service {
-        let mut structured = filter.clone();
+    if let Some(service) = prepared.side.service {
+        let mut structured = filter;
         structured.services = vec![service];
-        structured.fields = side.fields.clone();
+        structured.fields = prepared.side.fields.clone();
         let extra = index.search(&SearchRequest {
             filter: structured,
             limit: STRUCTURED_CANDIDATES + seen.len(),
@@ -264,34 +341,23 @@ fn rank_candidates(
             }
         }
     }
-    let mut scored: Vec<(f64, Provider, PairFeatures, crate::rank::Scored)> = Vec::with_capacity(docs.len());
-    for (doc, bm25) in &docs {
-        let p: Provider = serde_json::from_str(doc)
-            .map_err(|e| IndexError::Task(format!("stored provider does not parse: {e}")))?;
-        let f = PairFeatures::compute(side, &p, *bm25);
-        let s = ranker.score(&f);
-        scored.push((s.score, p, f, s));
-    }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
-    let candidates = scored.len();
-    let weights: HashMap<&str, ()> = query_terms.iter().map(|t| (t.as_str(), ())).collect();
-    let results = scored
+    let candidates = docs
         .into_iter()
-        .take(limit)
-        .map(|(score, p, f, s)| {
-            let matched = matched_terms(index, &p, &weights);
-            MatchResult {
-                provider: serde_json::to_value(&p).expect("providers serialise"),
-                score,
-                explanation: Explanation::new(s, &f, side.service, matched),
-            }
+        .map(|(doc, bm25)| {
+            let provider: Provider = serde_json::from_str(&doc)
+                .map_err(|e| IndexError::Task(format!("stored provider does not parse: {e}")))?;
+            Ok(Candidate { provider, doc, bm25 })
         })
-        .collect();
-    Ok((candidates, results))
+        .collect::<Result<Vec<_>, IndexError>>()?;
+    Ok((candidates, query_terms))
 }
 
-/// Query words that occur in the provider's name, keywords or description, longest first.
-fn matched_terms(index: &SearchIndex, p: &Provider, query: &HashMap<&str, ()>) -> Vec<String> {
+/// The analysed text of a provider (name, keywords, description).
+pub fn provider_terms(analyzer: &Analyzer, p: &Provider) -> Vec<String> {
+    terms_of(analyzer, &provider_text(p))
+}
+
+fn provider_text(p: &Provider) -> String {
     let mut text = p.name.clone();
     for k in &p.keywords {
         text.push(' ');
@@ -301,11 +367,81 @@ fn matched_terms(index: &SearchIndex, p: &Provider, query: &HashMap<&str, ()>) -
         text.push(' ');
         text.push_str(d);
     }
-    let mut out: Vec<String> = index
-        .analyzer()
-        .distinct_terms(&text)
+    text
+}
+
+/// The features of one candidate. `leave_out` removes this pair's own engagement and
+/// acceptance from the track record (when training on the pair).
+pub fn features(ctx: Context<'_>, prepared: &Prepared, c: &Candidate, leave_out: (u32, u32)) -> PairFeatures {
+    let p = &c.provider;
+    let rec = ctx.stats.provider(p.id.as_str());
+    let mut extra = Extra {
+        active: rec.active,
+        track_record: ctx.stats.track_record(p.id.as_str(), leave_out.0, leave_out.1),
+        ..Extra::default()
+    };
+    let profile_fields;
+    let provider_fields: &[Field] = match (ctx.ranker.model(), &prepared.vectors) {
+        (Some(m), Some(v)) => {
+            let prof = m.profile(p, &c.doc, || provider_terms(ctx.analyzer, p));
+            extra.tfidf_cosine = f64::from(crate::rank::text_model::cosine_sparse(&v.tfidf, &prof.tfidf));
+            extra.lsa_cosine = f64::from(crate::rank::text_model::cosine_dense(&v.lsa, &prof.lsa));
+            profile_fields = prof.fields.clone();
+            &profile_fields
+        }
+        _ => &p.fields,
+    };
+    PairFeatures::compute(&prepared.side, p, provider_fields, c.bm25, extra)
+}
+
+/// Scores and explains candidates; the best `limit`, best first.
+pub fn rank(
+    ctx: Context<'_>,
+    prepared: &Prepared,
+    candidates: Vec<Candidate>,
+    query_terms: &[String],
+    limit: usize,
+) -> Vec<MatchResult> {
+    let mut scored: Vec<(f64, Candidate, PairFeatures, crate::rank::Scored)> = candidates
         .into_iter()
-        .filter(|t| query.contains_key(t.as_str()))
+        .map(|c| {
+            let f = features(ctx, prepared, &c, (0, 0));
+            let s = ctx.ranker.score(&f);
+            (s.score, c, f, s)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.provider.id.cmp(&b.1.provider.id)));
+    let query: HashSet<&str> = query_terms.iter().map(String::as_str).collect();
+    scored
+        .into_iter()
+        .take(limit)
+        .map(|(score, c, f, s)| {
+            let matched = matched_terms(ctx.analyzer, &c.provider, &query);
+            MatchResult {
+                provider: serde_json::to_value(&c.provider).expect("providers serialise"),
+                score,
+                explanation: Explanation::new(s, &f, prepared.side.service, matched),
+            }
+        })
+        .collect()
+}
+
+/// Scores candidates without explanations: ids best first (evaluation, training).
+pub fn order(ctx: Context<'_>, prepared: &Prepared, candidates: &[Candidate]) -> Vec<(f64, String)> {
+    let mut v: Vec<(f64, String)> = candidates
+        .iter()
+        .map(|c| (ctx.ranker.score(&features(ctx, prepared, c, (0, 0))).score, c.provider.id.to_string()))
+        .collect();
+    v.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    v
+}
+
+/// Query words that occur in the provider's name, keywords or description, longest first.
+fn matched_terms(analyzer: &Analyzer, p: &Provider, query: &HashSet<&str>) -> Vec<String> {
+    let mut out: Vec<String> = analyzer
+        .distinct_terms(&provider_text(p))
+        .into_iter()
+        .filter(|t| query.contains(t.as_str()))
         .collect();
     out.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
     out.truncate(8);

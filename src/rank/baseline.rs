@@ -20,45 +20,92 @@
 //! **BM25**: the normalised text score alone (the floor the other rankers must beat).
 
 use super::features::{Geo, NAMES, PairFeatures};
+use super::model::RankerModel;
+use std::sync::Arc;
 use crate::domain::Service;
 use serde::Serialize;
 
-/// The baseline's weights, in feature order.
-pub const BASELINE_WEIGHTS: [f64; NAMES.len()] = [2.5, 2.0, 1.0, 0.8, 1.5, 1.0];
+/// The baseline's weights by feature name (features not listed weigh 0 and are not shown).
+pub const BASELINE_WEIGHTS: [(&str, f64); 6] = [
+    ("text_bm25", 2.5),
+    ("service_match", 2.0),
+    ("field_overlap", 1.0),
+    ("geo", 0.8),
+    ("geo_if_near", 1.5),
+    ("type_prior", 1.0),
+];
 /// The baseline's bias.
 pub const BASELINE_BIAS: f64 = -4.0;
 
 /// Which ranker orders the results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 pub enum Ranker {
+    /// A trained logistic model.
+    Learned(Arc<RankerModel>),
     /// Hand-weighted logistic baseline.
     Baseline,
     /// Text relevance alone.
     Bm25,
 }
 
-impl Ranker {
-    /// Parses `baseline` or `bm25`.
-    pub fn parse(s: &str) -> Result<Ranker, String> {
+/// The ranker names a request may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankerName {
+    /// The active (or a pinned) trained model; the baseline when none is available.
+    Learned,
+    /// Hand-weighted baseline.
+    Baseline,
+    /// BM25 alone.
+    Bm25,
+}
+
+impl RankerName {
+    /// Every ranker, for side-by-side evaluation.
+    pub const ALL: [RankerName; 3] = [RankerName::Learned, RankerName::Baseline, RankerName::Bm25];
+
+    /// Parses `learned`, `baseline` or `bm25`.
+    pub fn parse(s: &str) -> Result<RankerName, String> {
         match s {
-            "baseline" => Ok(Ranker::Baseline),
-            "bm25" => Ok(Ranker::Bm25),
-            other => Err(format!("未知的排序器“{other}”，可用：baseline, bm25")),
+            "learned" => Ok(RankerName::Learned),
+            "baseline" => Ok(RankerName::Baseline),
+            "bm25" => Ok(RankerName::Bm25),
+            other => Err(format!("未知的排序器“{other}”，可用：learned, baseline, bm25")),
         }
     }
 
-    /// The name used in the API.
-    pub fn name(self) -> &'static str {
+    /// The name.
+    pub fn as_str(self) -> &'static str {
         match self {
+            RankerName::Learned => "learned",
+            RankerName::Baseline => "baseline",
+            RankerName::Bm25 => "bm25",
+        }
+    }
+}
+
+impl Ranker {
+    /// The name used in the API.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Ranker::Learned(_) => "learned",
             Ranker::Baseline => "baseline",
             Ranker::Bm25 => "bm25",
         }
     }
 
-    /// Scores one pair: the score and each feature's contribution to it.
-    pub fn score(self, f: &PairFeatures) -> Scored {
+    /// The model, for a learned ranker.
+    pub fn model(&self) -> Option<&Arc<RankerModel>> {
         match self {
+            Ranker::Learned(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Scores one pair: the score and each feature's contribution to it.
+    pub fn score(&self, f: &PairFeatures) -> Scored {
+        match self {
+            Ranker::Learned(m) => m.score(f),
             Ranker::Bm25 => {
                 let v = f.values[0];
                 Scored {
@@ -71,14 +118,15 @@ impl Ranker {
                 }
             }
             Ranker::Baseline => {
-                let contributions: Vec<FeatureContribution> = NAMES
+                let contributions: Vec<FeatureContribution> = BASELINE_WEIGHTS
                     .iter()
-                    .zip(f.values)
-                    .zip(BASELINE_WEIGHTS)
-                    .map(|((name, value), w)| FeatureContribution {
-                        name,
-                        value,
-                        contribution: w * value,
+                    .map(|(name, w)| {
+                        let value = f.get(name);
+                        FeatureContribution {
+                            name,
+                            value,
+                            contribution: w * value,
+                        }
                     })
                     .collect();
                 let logit = BASELINE_BIAS + contributions.iter().map(|c| c.contribution).sum::<f64>();
@@ -151,10 +199,13 @@ fn summary(
             continue;
         }
         let phrase = match c.name {
-            "text_bm25" if !matched.is_empty() => Some(format!(
+            "text_bm25" | "tfidf_cosine" | "lsa_cosine" if !matched.is_empty() => Some(format!(
                 "描述相关：{}",
                 matched.iter().take(3).cloned().collect::<Vec<_>>().join("、")
             )),
+            "lsa_cosine" | "tfidf_cosine" => Some("技术方向相近".to_string()),
+            "track_record" => Some("过往对接接受率高".to_string()),
+            "qualified" => Some("资质齐全".to_string()),
             "service_match" => service.map(|s| {
                 if c.value >= 1.0 {
                     format!("提供{}", s.zh())
@@ -185,6 +236,9 @@ fn summary(
     }
     parts.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut line: Vec<String> = parts.into_iter().take(3).map(|(_, p)| p).collect();
+    if f.get("at_capacity") > 0.0 {
+        line.push("注意：当前已满负荷".to_string());
+    }
     match &f.geo {
         Geo::Outside(o) => line.push(format!("注意：位于市外（{o}）")),
         Geo::SameCity(d) if f.get("geo_if_near") > 0.0 => line.push(format!("注意：位于{d}，距离较远")),

@@ -8,18 +8,61 @@
 //! | `geo` | 1 same district; 0.8 the provider serves the need's district; 0.6 neighbouring district; 0.5 serves the whole city; 0.3 elsewhere in Chongqing; 0 outside; 0.3 when the need has no place |
 //! | `geo_if_near` | `geo` when the need insists on on-site or nearby work (驻厂, 本区或周边, 就近…), else 0 |
 //! | `type_prior` | how suited this provider type is to the service (table below) |
+//! | `tfidf_cosine` | cosine of the TF-IDF vectors of need and provider text (model vocabulary; 0 without a model) |
+//! | `lsa_cosine` | cosine of their latent semantic vectors (truncated SVD fitted at training; 0 without a model), clipped at 0 |
+//! | `related_service` | 1 when the provider offers only a related service, not the one asked for |
+//! | `outside_city` | 1 when the provider is based outside Chongqing and does not serve the city |
+//! | `load` | accepted, not yet closed engagements over capacity, capped at 2, halved (0–1) |
+//! | `at_capacity` | 1 when those engagements reach the provider's capacity |
+//! | `track_record` | smoothed share of its engagements that were accepted (from feedback) |
+//! | `qualified` | known qualifications (municipal/national platform or agency, CMA, CNAS, patent agency, senior broker), 0.5 each, capped at 1 |
 
 use crate::domain::{Districts, Field, Place, Provider, ProviderType, Service};
 
 /// Feature names, in vector order.
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 14] = [
     "text_bm25",
     "service_match",
     "field_overlap",
     "geo",
     "geo_if_near",
     "type_prior",
+    "tfidf_cosine",
+    "lsa_cosine",
+    "related_service",
+    "outside_city",
+    "load",
+    "at_capacity",
+    "track_record",
+    "qualified",
 ];
+
+/// Qualifications that count in `qualified`.
+const KNOWN_QUALIFICATIONS: &[&str] = &[
+    "municipal_pilot_platform",
+    "national_pilot_platform",
+    "national_tech_transfer_agency",
+    "municipal_tech_transfer_agency",
+    "cma",
+    "cnas",
+    "patent_agency",
+    "broker_senior",
+    "broker_intermediate",
+];
+
+/// What the caller knows beyond the two records: text similarity from the model and the
+/// provider's standing from feedback.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extra {
+    /// TF-IDF cosine (0 without a model).
+    pub tfidf_cosine: f64,
+    /// LSA cosine (0 without a model).
+    pub lsa_cosine: f64,
+    /// Accepted engagements not yet closed.
+    pub active: u32,
+    /// Smoothed acceptance rate.
+    pub track_record: f64,
+}
 
 /// The need side of a pair: what was asked, where, how urgently near.
 #[derive(Debug, Clone, Default)]
@@ -170,17 +213,29 @@ pub struct PairFeatures {
 }
 
 impl PairFeatures {
-    /// Computes the features; `bm25_norm` is the provider's BM25 over the best one.
-    pub fn compute(need: &NeedSide, p: &Provider, bm25_norm: f64) -> PairFeatures {
-        let service_match = match need.service {
-            Some(s) if p.services.contains(&s) => 1.0,
-            Some(s) if p.services.iter().any(|o| related(s, *o)) => 0.5,
-            _ => 0.0,
+    /// Computes the features; `bm25_norm` is the provider's BM25 over the best one;
+    /// `provider_fields` are the provider's fields (inferred when it names none).
+    pub fn compute(
+        need: &NeedSide,
+        p: &Provider,
+        provider_fields: &[Field],
+        bm25_norm: f64,
+        extra: Extra,
+    ) -> PairFeatures {
+        let exact = need.service.is_some_and(|s| p.services.contains(&s));
+        let related_only =
+            !exact && need.service.is_some_and(|s| p.services.iter().any(|o| related(s, *o)));
+        let service_match = if exact {
+            1.0
+        } else if related_only {
+            0.5
+        } else {
+            0.0
         };
         let shared_fields: Vec<Field> = need
             .fields
             .iter()
-            .filter(|f| p.fields.contains(f))
+            .filter(|f| provider_fields.contains(f))
             .copied()
             .collect();
         let field_overlap = if need.fields.is_empty() {
@@ -190,6 +245,14 @@ impl PairFeatures {
         };
         let geo = Geo::of(need.place.as_ref(), p);
         let g = geo.value();
+        let capacity = f64::from(p.capacity.unwrap_or(5).max(1));
+        let active = f64::from(extra.active);
+        let qualified = p
+            .qualifications
+            .iter()
+            .filter(|q| KNOWN_QUALIFICATIONS.contains(&q.as_str()))
+            .count() as f64
+            * 0.5;
         PairFeatures {
             values: [
                 bm25_norm.clamp(0.0, 1.0),
@@ -198,6 +261,14 @@ impl PairFeatures {
                 g,
                 if need.wants_near { g } else { 0.0 },
                 type_prior(need.service, p.provider_type),
+                extra.tfidf_cosine.clamp(0.0, 1.0),
+                extra.lsa_cosine.clamp(0.0, 1.0),
+                if related_only { 1.0 } else { 0.0 },
+                if matches!(geo, Geo::Outside(_)) { 1.0 } else { 0.0 },
+                (active / capacity).min(2.0) / 2.0,
+                if active >= capacity { 1.0 } else { 0.0 },
+                extra.track_record.clamp(0.0, 1.0),
+                qualified.min(1.0),
             ],
             geo,
             shared_fields,

@@ -7,7 +7,12 @@ pub mod baseline;
 pub mod features;
 pub mod field_infer;
 pub mod metrics;
+pub mod model;
+pub mod registry;
+pub mod stats;
 pub mod text_model;
 
-pub use baseline::{Explanation, FeatureContribution, Ranker, Scored};
-pub use features::{Geo, NeedSide, PairFeatures};
+pub use baseline::{Explanation, FeatureContribution, Ranker, RankerName, Scored};
+pub use features::{Extra, Geo, NeedSide, PairFeatures};
+pub use model::{ModelError, RankerModel};
+pub use stats::FeedbackStats;

@@ -16,7 +16,7 @@ pub struct TestServer {
 }
 
 pub fn paths(dir: &Path) -> Paths {
-    Paths { data_dir: dir.to_path_buf(), database_url: None }
+    Paths { data_dir: dir.to_path_buf(), database_url: None, models_dir: None }
 }
 
 impl TestServer {

@@ -1,0 +1,270 @@
+//! The learned ranker's file format and scoring. A model file (`ranker-<version>.json`)
+//! holds the feature names, the standardisation (mean, std), the logistic weights and
+//! bias, the fitted text model (TF-IDF vocabulary and latent semantic projection), the
+//! field classifier, a summary of the training data and the evaluation metrics. Scoring
+//! is `σ(b + Σ wᵢ·(xᵢ − μᵢ)/σᵢ)`; each feature's contribution is exactly its term of that
+//! sum, so contributions plus the bias are the logit.
+
+use super::baseline::{FeatureContribution, Scored};
+use super::features::{NAMES, PairFeatures};
+use super::field_infer::{FieldAccuracy, FieldClassifier};
+use super::text_model::{SparseVec, TextModel};
+use crate::domain::{Field, Provider};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+/// The model-file format version this build reads and writes.
+pub const MODEL_FORMAT: u32 = 1;
+/// Provider profiles kept per model before the cache is cleared.
+const PROFILE_CACHE_LIMIT: usize = 200_000;
+
+/// Errors reading a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// File trouble.
+    #[error("cannot read model file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not a model of this format.
+    #[error("model file is not valid: {0}")]
+    Invalid(String),
+}
+
+/// Metrics of one ranker on the held-out needs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RankerMetrics {
+    /// ROC AUC over the labelled held-out pairs.
+    pub auc: Option<f64>,
+    /// NDCG@10 over held-out needs with a positive.
+    pub ndcg_at_10: f64,
+    /// Mean reciprocal rank of the first positive.
+    pub mrr: f64,
+    /// Needs evaluated.
+    pub needs: usize,
+}
+
+/// What the model was trained on.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TrainingSummary {
+    /// Feedback events read.
+    pub events: usize,
+    /// Labelled pairs (after weighting by replication).
+    pub pairs: usize,
+    /// Positive pairs.
+    pub positives: usize,
+    /// Needs in the training split.
+    pub train_needs: usize,
+    /// Needs in the test split.
+    pub test_needs: usize,
+    /// Examination propensity by rank (index 0 = rank 1) used for inverse-propensity weights.
+    pub propensity: Vec<f64>,
+    /// Documents the text model was fitted on.
+    pub text_docs: usize,
+    /// Seconds the training took.
+    pub seconds: f64,
+}
+
+/// The model file.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RankerModel {
+    /// File format version ([`MODEL_FORMAT`]).
+    pub format: u32,
+    /// Version name (`YYYYMMDDTHHMMSSZ`, sortable).
+    pub version: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// Feature names, in weight order.
+    pub feature_names: Vec<String>,
+    /// Standardisation means.
+    pub mean: Vec<f64>,
+    /// Standardisation standard deviations (never 0).
+    pub std: Vec<f64>,
+    /// Logistic weights on standardised features.
+    pub weights: Vec<f64>,
+    /// Logistic bias.
+    pub bias: f64,
+    /// Fitted text model.
+    pub text: TextModel,
+    /// Field classifier for records without fields.
+    pub fields: FieldClassifier,
+    /// Training data summary.
+    pub training: TrainingSummary,
+    /// Held-out metrics per ranker (`learned`, `active`, `baseline`, `bm25`).
+    pub metrics: BTreeMap<String, RankerMetrics>,
+    /// Held-out accuracy of the field classifier.
+    pub field_accuracy: Option<FieldAccuracy>,
+    /// Where each feature sits in [`NAMES`] (rebuilt on load).
+    #[serde(skip)]
+    slots: Vec<usize>,
+    #[serde(skip)]
+    profiles: RwLock<HashMap<String, (u64, Arc<Profile>)>>,
+}
+
+/// A provider as the model sees it: text vectors and (possibly inferred) fields.
+#[derive(Debug)]
+pub struct Profile {
+    /// TF-IDF vector of name, keywords and description.
+    pub tfidf: SparseVec,
+    /// Latent semantic vector.
+    pub lsa: Vec<f32>,
+    /// The provider's fields, or inferred ones when it names none.
+    pub fields: Vec<Field>,
+    /// Whether `fields` were inferred.
+    pub fields_inferred: bool,
+}
+
+/// A need (or free text) as the model sees it.
+#[derive(Debug, Clone, Default)]
+pub struct NeedVectors {
+    /// TF-IDF vector.
+    pub tfidf: SparseVec,
+    /// Latent semantic vector.
+    pub lsa: Vec<f32>,
+}
+
+impl RankerModel {
+    /// Assembles a model (after training).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        version: String,
+        created_at: String,
+        feature_names: Vec<String>,
+        mean: Vec<f64>,
+        std: Vec<f64>,
+        weights: Vec<f64>,
+        bias: f64,
+        text: TextModel,
+        fields: FieldClassifier,
+    ) -> Result<RankerModel, ModelError> {
+        let mut m = RankerModel {
+            format: MODEL_FORMAT,
+            version,
+            created_at,
+            feature_names,
+            mean,
+            std,
+            weights,
+            bias,
+            text,
+            fields,
+            training: TrainingSummary::default(),
+            metrics: BTreeMap::new(),
+            field_accuracy: None,
+            slots: Vec::new(),
+            profiles: RwLock::new(HashMap::new()),
+        };
+        m.check()?;
+        Ok(m)
+    }
+
+    fn check(&mut self) -> Result<(), ModelError> {
+        if self.format != MODEL_FORMAT {
+            return Err(ModelError::Invalid(format!(
+                "format {} (this build reads {MODEL_FORMAT})",
+                self.format
+            )));
+        }
+        let n = self.feature_names.len();
+        if n == 0 || self.mean.len() != n || self.std.len() != n || self.weights.len() != n {
+            return Err(ModelError::Invalid("feature, mean, std and weight lengths differ".into()));
+        }
+        if self.std.iter().any(|s| !(*s > 0.0)) || !self.bias.is_finite() || self.weights.iter().any(|w| !w.is_finite()) {
+            return Err(ModelError::Invalid("non-finite weights or zero standard deviation".into()));
+        }
+        self.slots = self
+            .feature_names
+            .iter()
+            .map(|name| {
+                NAMES.iter().position(|n| n == name).ok_or_else(|| {
+                    ModelError::Invalid(format!("unknown feature “{name}” (this build knows {NAMES:?})"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        self.text.validate().map_err(|e| ModelError::Invalid(e.to_string()))?;
+        self.fields.validate().map_err(|e| ModelError::Invalid(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Parses and checks a model file's text.
+    pub fn from_json(s: &str) -> Result<RankerModel, ModelError> {
+        let mut m: RankerModel = serde_json::from_str(s).map_err(|e| ModelError::Invalid(e.to_string()))?;
+        m.check()?;
+        Ok(m)
+    }
+
+    /// Reads a model file.
+    pub fn load(path: &Path) -> Result<RankerModel, ModelError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        RankerModel::from_json(&text)
+    }
+
+    /// The file's JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("models serialise")
+    }
+
+    /// Scores one pair; contributions are exact terms of the logit.
+    pub fn score(&self, f: &PairFeatures) -> Scored {
+        let mut logit = self.bias;
+        let contributions = self
+            .feature_names
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                let value = f.values[self.slots[i]];
+                let c = self.weights[i] * (value - self.mean[i]) / self.std[i];
+                logit += c;
+                FeatureContribution { name: NAMES[self.slots[i]], value, contribution: c }
+            })
+            .collect();
+        Scored { score: 1.0 / (1.0 + (-logit).exp()), contributions }
+    }
+
+    /// Text vectors of a need's analysed terms.
+    pub fn need_vectors(&self, terms: &[String]) -> NeedVectors {
+        let tfidf = self.text.tfidf(terms);
+        let lsa = self.text.embed(&tfidf);
+        NeedVectors { tfidf, lsa }
+    }
+
+    /// The profile of a provider, cached by id and content (`doc` is the stored record).
+    /// `terms` analyses the provider's text when the profile is not cached.
+    pub fn profile(&self, p: &Provider, doc: &str, terms: impl FnOnce() -> Vec<String>) -> Arc<Profile> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        doc.hash(&mut h);
+        let key = h.finish();
+        if let Ok(cache) = self.profiles.read() {
+            if let Some((k, prof)) = cache.get(p.id.as_str()) {
+                if *k == key {
+                    return prof.clone();
+                }
+            }
+        }
+        let terms = terms();
+        let tfidf = self.text.tfidf(&terms);
+        let lsa = self.text.embed(&tfidf);
+        let (fields, fields_inferred) = if p.fields.is_empty() {
+            (self.fields.infer(&terms), true)
+        } else {
+            (p.fields.clone(), false)
+        };
+        let prof = Arc::new(Profile { tfidf, lsa, fields, fields_inferred });
+        if let Ok(mut cache) = self.profiles.write() {
+            if cache.len() >= PROFILE_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(p.id.to_string(), (key, prof.clone()));
+        }
+        prof
+    }
+}
