@@ -100,6 +100,34 @@ pub enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Train a ranker from the stored feedback; promote it only if it beats the active one.
+    Train {
+        /// Promote the new model even if it does not beat the active one.
+        #[arg(long)]
+        force: bool,
+        /// Share of feedback needs held out for testing.
+        #[arg(long, default_value_t = 0.2)]
+        test_share: f64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Evaluate rankers against a relevance-judgments file (NDCG@10, MRR, Recall@50).
+    Eval {
+        /// The judgments file (data-model.md format).
+        #[arg(long)]
+        judgments: PathBuf,
+        /// Only this ranker (`learned`, `baseline`, `bm25`); default all, side by side.
+        #[arg(long)]
+        ranker: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 /// Starts logging: `RUST_LOG` filters (default `info` for `serve`, `warn` otherwise).
@@ -122,6 +150,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Import { files, kind, json, data } => import(&data.paths(), &files, kind, json).await,
         Command::Demo { out, judgments, seed, scale } => demo(out, judgments, seed, scale),
         Command::Reindex { data } => reindex(&data.paths()).await,
+        Command::Train { force, test_share, json, data } => train(&data.paths(), force, test_share, json).await,
+        Command::Eval { judgments, ranker, json, data } => eval(&data.paths(), &judgments, ranker.as_deref(), json).await,
     }
 }
 
@@ -316,5 +346,62 @@ async fn reindex(paths: &Paths) -> Result<i32> {
         started.elapsed().as_secs_f64()
     );
     store.close().await;
+    Ok(0)
+}
+
+async fn open_app(paths: &Paths) -> Result<App> {
+    match App::open(paths).await {
+        Ok(app) => Ok(app),
+        Err(crate::app::AppError::Index(IndexError::Busy)) => anyhow::bail!(
+            "the search index is in use by a running `duijie serve`; use its HTTP API (POST /v1/admin/train) or stop it first"
+        ),
+        Err(e) => Err(e).with_context(|| format!("opening the data directory {}", display_dir(&paths.data_dir))),
+    }
+}
+
+async fn train(paths: &Paths, force: bool, test_share: f64, json: bool) -> Result<i32> {
+    if !(0.05..=0.9).contains(&test_share) {
+        anyhow::bail!("--test-share must be between 0.05 and 0.9 (got {test_share})");
+    }
+    let app = open_app(paths).await?;
+    let opts = crate::matching::training::TrainOptions { force, test_share, ..Default::default() };
+    eprintln!("正在训练排序模型（读取反馈、拟合文本模型与领域分类器、逐条需求计算特征）…");
+    let report = crate::matching::training::train(&app.store, &app.index, &app.models, &opts).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        let t = &report.training;
+        println!(
+            "模型 {}：反馈 {} 条，训练需求 {}，测试需求 {}，样本 {}（正例 {}），文本语料 {} 篇，用时 {:.1} 秒",
+            report.version, t.events, t.train_needs, t.test_needs, t.pairs, t.positives, t.text_docs, t.seconds
+        );
+        println!("{:<10} {:>8} {:>8} {:>8} {:>6}", "ranker", "AUC", "NDCG@10", "MRR", "needs");
+        for (name, m) in &report.metrics {
+            let auc = m.auc.map(|a| format!("{a:.4}")).unwrap_or_else(|| "—".into());
+            println!("{name:<10} {auc:>8} {:>8.4} {:>8.4} {:>6}", m.ndcg_at_10, m.mrr, m.needs);
+        }
+        if let Some(a) = &report.field_accuracy {
+            println!("领域推断（留出 {} 条）：top1 {:.3}，完全一致 {:.3}，有交集 {:.3}", a.examples, a.top1, a.exact, a.any);
+        }
+        println!("{}\n写入 {}", report.decision, report.path);
+    }
+    app.store.close().await;
+    Ok(0)
+}
+
+async fn eval(paths: &Paths, judgments: &std::path::Path, ranker: Option<&str>, json: bool) -> Result<i32> {
+    let j = crate::matching::evaluate::read_judgments(judgments).map_err(anyhow::Error::msg)?;
+    let rankers = match ranker {
+        Some(r) => vec![crate::rank::RankerName::parse(r).map_err(anyhow::Error::msg)?],
+        None => crate::rank::RankerName::ALL.to_vec(),
+    };
+    let app = open_app(paths).await?;
+    let rows = crate::matching::evaluate::evaluate(&app, &j, &rankers).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print!("{}", crate::matching::evaluate::table(&rows));
+    }
+    app.store.close().await;
     Ok(0)
 }

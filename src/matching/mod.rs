@@ -2,6 +2,9 @@
 //! retrieved by text and by structure from the search index, scored by a ranker, and
 //! explained. Knows nothing of HTTP.
 
+pub mod commissioners;
+pub mod evaluate;
 mod providers;
+pub mod training;
 
-pub use providers::{MatchError, MatchRequest, MatchResponse, MatchResult, Inferred, match_providers};
+pub use providers::{Candidate, Context, Prepared, features, order, prepare_need, prepare_text, retrieve, rank, MatchError, MatchRequest, MatchResponse, MatchResult, Inferred, match_providers};

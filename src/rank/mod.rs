@@ -11,6 +11,7 @@ pub mod model;
 pub mod registry;
 pub mod stats;
 pub mod text_model;
+pub mod train;
 
 pub use baseline::{Explanation, FeatureContribution, Ranker, RankerName, Scored};
 pub use features::{Extra, Geo, NeedSide, PairFeatures};

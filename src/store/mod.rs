@@ -429,6 +429,19 @@ impl Store {
         Ok(c)
     }
 
+    /// Open needs per enterprise.
+    pub async fn open_need_counts(&self) -> Result<HashMap<String, i64>, StoreError> {
+        let rows: Vec<(String, i64)> = on_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT parent_id, COUNT(*) FROM entities WHERE kind = 'need' AND status = 'open' \
+                 AND parent_id IS NOT NULL GROUP BY parent_id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().collect())
+    }
+
     /// The newest change-log sequence number (0 when empty).
     pub async fn last_seq(&self) -> Result<i64, StoreError> {
         let seq: Option<i64> = on_db!(&self.db, pool => {

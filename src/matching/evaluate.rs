@@ -1,0 +1,186 @@
+//! Offline evaluation against a relevance-judgments file (data-model.md format): for every
+//! judged need, free-text query and commissioner, each ranker ranks the candidates the
+//! service would retrieve, and NDCG@10, MRR and Recall@50 are averaged per set and ranker.
+//! MRR and recall count grade ≥ 2 as relevant; NDCG uses every grade (gain 2^g − 1).
+
+use super::commissioners::rank_enterprises;
+use super::providers::{Context, MatchRequest, order, prepare_need, prepare_text, retrieve};
+use crate::app::{App, AppError};
+use crate::domain::{Entity, EntityKind};
+use crate::rank::metrics::{mean, ndcg_at, recall_at, reciprocal_rank};
+use crate::rank::{Ranker, RankerName};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+/// Grades by judged item.
+pub type Grades = HashMap<String, u8>;
+
+/// A judgments file, grouped.
+#[derive(Debug, Default)]
+pub struct Judgments {
+    /// Need → provider grades.
+    pub needs: BTreeMap<String, Grades>,
+    /// Query id → (text, provider grades).
+    pub queries: BTreeMap<String, (String, Grades)>,
+    /// Commissioner → enterprise grades.
+    pub commissioners: BTreeMap<String, Grades>,
+}
+
+/// One line of the result table.
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalRow {
+    /// `needs`, `queries` or `commissioners`.
+    pub set: &'static str,
+    /// Ranker name.
+    pub ranker: String,
+    /// Items evaluated (with at least one relevant judgment).
+    pub n: usize,
+    /// Mean NDCG@10.
+    pub ndcg_at_10: f64,
+    /// Mean reciprocal rank.
+    pub mrr: f64,
+    /// Mean Recall@50.
+    pub recall_at_50: f64,
+}
+
+/// Reads a judgments file; a bad line is an error naming it.
+pub fn read_judgments(path: &Path) -> Result<Judgments, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut j = Judgments::default();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        let grade = v.get("grade").and_then(|g| g.as_u64()).filter(|g| *g <= 3).ok_or_else(|| format!("{}:{}: grade must be 0–3", path.display(), i + 1))? as u8;
+        match (s("need_id"), s("query_id"), s("commissioner_id"), s("provider_id"), s("enterprise_id")) {
+            (Some(n), _, _, Some(p), _) => {
+                j.needs.entry(n).or_default().insert(p, grade);
+            }
+            (None, Some(q), _, Some(p), _) => {
+                let text = s("query").unwrap_or_default();
+                let e = j.queries.entry(q).or_insert_with(|| (text.clone(), Grades::new()));
+                if e.0.is_empty() {
+                    e.0 = text;
+                }
+                e.1.insert(p, grade);
+            }
+            (_, _, Some(c), _, Some(e)) => {
+                j.commissioners.entry(c).or_default().insert(e, grade);
+            }
+            _ => return Err(format!("{}:{}: needs need_id/query_id + provider_id or commissioner_id + enterprise_id", path.display(), i + 1)),
+        }
+    }
+    Ok(j)
+}
+
+#[derive(Default)]
+struct Acc {
+    ndcg: Vec<f64>,
+    mrr: Vec<f64>,
+    recall: Vec<f64>,
+}
+
+impl Acc {
+    fn add(&mut self, ranked: &[&str], grades: &Grades) {
+        if let Some(n) = ndcg_at(ranked, grades, 10) {
+            self.ndcg.push(n);
+            self.mrr.push(reciprocal_rank(ranked, grades, 2));
+            if let Some(r) = recall_at(ranked, grades, 50, 2) {
+                self.recall.push(r);
+            }
+        }
+    }
+
+    fn row(self, set: &'static str, ranker: &str) -> EvalRow {
+        EvalRow {
+            set,
+            ranker: ranker.to_string(),
+            n: self.ndcg.len(),
+            ndcg_at_10: mean(self.ndcg),
+            mrr: mean(self.mrr),
+            recall_at_50: mean(self.recall),
+        }
+    }
+}
+
+/// Evaluates the given rankers on every judged need, query and commissioner.
+pub async fn evaluate(app: &App, judgments: &Judgments, rankers: &[RankerName]) -> Result<Vec<EvalRow>, AppError> {
+    let mut rows = Vec::new();
+    let ids: Vec<&str> = judgments.needs.keys().map(String::as_str).collect();
+    let needs = app.store.get_many(EntityKind::Need, &ids).await?;
+    let missing = ids.iter().filter(|id| !needs.contains_key(**id)).count();
+    if missing > 0 {
+        tracing::warn!(missing, "judged needs not in the store are skipped");
+    }
+    let analyzer = app.index.analyzer().clone();
+    for name in rankers {
+        let ranker = app.ranker(*name, None)?;
+        let label = match (&ranker, name) {
+            (Ranker::Baseline, RankerName::Learned) => "learned (no model: baseline)".to_string(),
+            (Ranker::Learned(m), _) => format!("learned ({})", m.version),
+            _ => name.as_str().to_string(),
+        };
+        let model = ranker.model().cloned();
+        let stats = app.stats.read().expect("stats lock").clone();
+        let ctx = Context { ranker: &ranker, stats: &stats, analyzer: &analyzer };
+        let mut acc = Acc::default();
+        for (id, grades) in &judgments.needs {
+            let Some(Entity::Need(need)) = needs.get(id) else { continue };
+            let prepared = prepare_need(need, &analyzer, model.as_deref());
+            let (cands, _) = retrieve(&app.index, &prepared, &[])?;
+            let ranked = order(ctx, &prepared, &cands);
+            acc.add(&ranked.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(), grades);
+        }
+        rows.push(acc.row("needs", &label));
+        let mut acc = Acc::default();
+        for (text, grades) in judgments.queries.values() {
+            let req = MatchRequest {
+                need_id: None,
+                text: Some(text.clone()),
+                service: None,
+                fields: Vec::new(),
+                district: None,
+                provider_types: Vec::new(),
+                limit: 50,
+                ranker: ranker.clone(),
+            };
+            let prepared = prepare_text(text, &req, &analyzer, model.as_deref());
+            let (cands, _) = retrieve(&app.index, &prepared, &[])?;
+            let ranked = order(ctx, &prepared, &cands);
+            acc.add(&ranked.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(), grades);
+        }
+        rows.push(acc.row("queries", &label));
+    }
+    // Commissioners: the hand-weighted commissioner ranker and BM25 over expertise.
+    if !judgments.commissioners.is_empty() {
+        let ids: Vec<&str> = judgments.commissioners.keys().map(String::as_str).collect();
+        let cs = app.store.get_many(EntityKind::Commissioner, &ids).await?;
+        let open = app.store.open_need_counts().await?;
+        for (label, text_only) in [("baseline", false), ("bm25", true)] {
+            let mut acc = Acc::default();
+            for (id, grades) in &judgments.commissioners {
+                let Some(Entity::Commissioner(c)) = cs.get(id) else { continue };
+                let ranked = rank_enterprises(&app.index, c, &open, &HashSet::new(), text_only)?;
+                acc.add(&ranked.iter().map(|r| r.enterprise.id.as_str()).collect::<Vec<_>>(), grades);
+            }
+            rows.push(acc.row("commissioners", label));
+        }
+    }
+    Ok(rows)
+}
+
+/// The rows as a plain-text table.
+pub fn table(rows: &[EvalRow]) -> String {
+    let mut out = format!("{:<14} {:<32} {:>5} {:>8} {:>8} {:>9}\n", "set", "ranker", "n", "NDCG@10", "MRR", "Recall@50");
+    for r in rows {
+        out.push_str(&format!(
+            "{:<14} {:<32} {:>5} {:>8.4} {:>8.4} {:>9.4}\n",
+            r.set, r.ranker, r.n, r.ndcg_at_10, r.mrr, r.recall_at_50
+        ));
+    }
+    out
+}

@@ -1,0 +1,546 @@
+//! Training the need → provider ranker from the feedback in the store, and proving it on
+//! held-out needs before it may replace the active model.
+//!
+//! 1. One pass over the feedback: each (need, provider) pair gets its strongest outcome
+//!    (deal > accepted > rejected > contacted/click > impression only) and the best rank it
+//!    was shown at. Needs are split by a hash of their id (default 20 % test), so no need
+//!    is on both sides; load and track record are computed from training needs only, and
+//!    leave the scored pair itself out.
+//! 2. The text model (TF-IDF + latent semantic vectors) is fitted on every need and
+//!    provider text; the field classifier on records that have fields (its held-out
+//!    accuracy is reported).
+//! 3. For every feedback need the serving path runs as it would for a request: the same
+//!    retrieval and the same features. Labelled pairs: accepted/deal positive, weighted by
+//!    the inverse of the examination propensity of the rank they were shown at (estimated
+//!    from clicks by rank), so the model does not merely learn the old ranking; rejected
+//!    negative; shown but never acted on, weak negative (weight 0.3); and a few retrieved
+//!    candidates never shown, also weak negatives.
+//! 4. A logistic regression is fitted (`rank::train`); on the test needs the new model,
+//!    the active model, the baseline and BM25 rank the same candidates and are compared
+//!    (AUC, NDCG@10, MRR). The model file is written; it becomes active only if its
+//!    NDCG@10 beats the active model's (or when forced).
+
+use super::providers::{Candidate, Context, Prepared, features, prepare_need, retrieve};
+use crate::domain::{Entity, EntityKind, Feedback, FeedbackEvent, Field, Provider};
+use crate::rank::features::NAMES;
+use crate::rank::field_infer::{Example as FieldExample, FieldClassifier, FieldInferParams, split_by_id};
+use crate::rank::metrics::{auc, mean, ndcg_at, reciprocal_rank};
+use crate::rank::model::{RankerMetrics, TrainingSummary};
+use crate::rank::registry::ModelRegistry;
+use crate::rank::text_model::{TextModel, TextModelParams};
+use crate::rank::train::{Example, TrainParams, fit};
+use crate::rank::{FeedbackStats, PairFeatures, Ranker, RankerModel};
+use crate::search::{Analyzer, IndexError, SearchIndex};
+use crate::store::{ListFilter, Store, StoreError};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Training options.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Share of feedback needs held out for testing. Default 0.2.
+    pub test_share: f64,
+    /// Retrieved-but-never-shown candidates sampled per training need as weak negatives. Default 5.
+    pub unseen_per_need: usize,
+    /// Weight of weak negatives. Default 0.3.
+    pub weak_weight: f64,
+    /// Promote even if the new model does not beat the active one.
+    pub force: bool,
+    /// Most test needs evaluated (a deterministic sample beyond this). Default 3,000.
+    pub max_test_needs: usize,
+    /// Text model hyper-parameters.
+    pub text: TextModelParams,
+    /// Field classifier hyper-parameters.
+    pub fields: FieldInferParams,
+    /// Logistic regression hyper-parameters.
+    pub fit: TrainParams,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            test_share: 0.2,
+            unseen_per_need: 5,
+            weak_weight: 0.3,
+            force: false,
+            max_test_needs: 3_000,
+            text: TextModelParams { dims: 48, max_vocab: 12_000, ..TextModelParams::default() },
+            fields: FieldInferParams::default(),
+            fit: TrainParams::default(),
+        }
+    }
+}
+
+/// What a training run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainReport {
+    /// The new model's version.
+    pub version: String,
+    /// Where it was written.
+    pub path: String,
+    /// Whether it is now the active model.
+    pub promoted: bool,
+    /// Why (not) promoted, in Chinese.
+    pub decision: String,
+    /// Held-out metrics per ranker.
+    pub metrics: BTreeMap<String, RankerMetrics>,
+    /// Field-inference accuracy on held-out records.
+    pub field_accuracy: Option<crate::rank::field_infer::FieldAccuracy>,
+    /// Training data summary.
+    pub training: TrainingSummary,
+}
+
+/// Why training failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainingError {
+    /// Store failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Index failure.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// Not enough data, or fitting failed.
+    #[error("{0}")]
+    Fit(String),
+    /// The model could not be written.
+    #[error(transparent)]
+    Model(#[from] crate::rank::ModelError),
+}
+
+/// The strongest outcome seen for a pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    Shown,
+    Engaged,
+    Rejected,
+    Accepted,
+    Deal,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PairLog {
+    outcome: Outcome,
+    best_rank: Option<u32>,
+}
+
+fn hash_of(s: &str, salt: u64) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    salt.hash(&mut h);
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// Whether a need is in the test split (stable across runs and processes).
+pub fn is_test_need(id: &str, share: f64) -> bool {
+    (hash_of(id, 0x5eed) % 10_000) as f64 / 10_000.0 < share
+}
+
+fn version_now() -> (String, String) {
+    let now = time::OffsetDateTime::now_utc();
+    let version = format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        now.year(),
+        now.month() as u8,
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let created = now.format(&time::format_description::well_known::Rfc3339).expect("now formats");
+    (version, created)
+}
+
+async fn all_entities(store: &Store, kind: EntityKind) -> Result<Vec<Entity>, StoreError> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.list(kind, &ListFilter::default(), cursor.as_deref(), 5_000).await?;
+        let Some(last) = page.last() else { return Ok(out) };
+        cursor = Some(last.id().to_string());
+        out.extend(page);
+    }
+}
+
+/// One evaluated test need: every candidate's features and its grade.
+struct TestNeed {
+    need_id: String,
+    items: Vec<(String, PairFeatures, u8)>,
+}
+
+/// Trains, evaluates, writes and (maybe) promotes a model.
+pub async fn train(
+    store: &Store,
+    index: &Arc<SearchIndex>,
+    registry: &ModelRegistry,
+    opts: &TrainOptions,
+) -> Result<TrainReport, TrainingError> {
+    let started = Instant::now();
+    let analyzer = index.analyzer().clone();
+    // 1. Feedback → pair outcomes; training-split stats.
+    let closed: Vec<String> = {
+        let filter = ListFilter { enterprise_id: None, status: Some("closed".into()) };
+        let mut v = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = store.list(EntityKind::Need, &filter, cursor.as_deref(), 5_000).await?;
+            let Some(last) = page.last() else { break };
+            cursor = Some(last.id().to_string());
+            v.extend(page.iter().map(|e| e.id().to_string()));
+        }
+        v
+    };
+    let mut train_stats = FeedbackStats::new(closed);
+    let mut pairs: HashMap<(String, String), PairLog> = HashMap::new();
+    let mut events = 0usize;
+    let mut after = 0i64;
+    loop {
+        let page = store.feedback_page(after, 20_000).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        for (_, f) in &page {
+            events += 1;
+            add_event(f, opts.test_share, &mut train_stats, &mut pairs);
+        }
+    }
+    let propensity = train_stats.propensities();
+    // 2. Corpus, text model, field classifier.
+    let providers: HashMap<String, (Provider, String)> = all_entities(store, EntityKind::Provider)
+        .await?
+        .into_iter()
+        .filter_map(|e| match e {
+            Entity::Provider(p) => {
+                let doc = Entity::Provider(p.clone()).to_json().to_string();
+                Some((p.id.to_string(), (p, doc)))
+            }
+            _ => None,
+        })
+        .collect();
+    let needs: Vec<crate::domain::Need> = all_entities(store, EntityKind::Need)
+        .await?
+        .into_iter()
+        .filter_map(|e| match e {
+            Entity::Need(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    let enterprises = all_entities(store, EntityKind::Enterprise).await?;
+    let opts2 = opts.clone();
+    let analyzer2 = analyzer.clone();
+    let providers = Arc::new(providers);
+    let needs = Arc::new(needs);
+    let (p2, n2) = (providers.clone(), needs.clone());
+    let (text, fields, field_accuracy, text_docs) = tokio::task::spawn_blocking(move || {
+        fit_text_and_fields(&analyzer2, &p2, &n2, &enterprises, &opts2)
+    })
+    .await
+    .map_err(|e| TrainingError::Fit(e.to_string()))??;
+    let (version, created) = version_now();
+    let zeros = vec![0.0; NAMES.len()];
+    let names: Vec<String> = NAMES.iter().map(|s| s.to_string()).collect();
+    let provisional = Arc::new(RankerModel::new(
+        version.clone(),
+        created.clone(),
+        names.clone(),
+        zeros.clone(),
+        vec![1.0; NAMES.len()],
+        zeros,
+        0.0,
+        text.clone(),
+        fields.clone(),
+    )?);
+    // 3. Examples from the serving path, needs in parallel.
+    let by_need: HashMap<String, Vec<(String, PairLog)>> = {
+        let mut m: HashMap<String, Vec<(String, PairLog)>> = HashMap::new();
+        for ((n, p), log) in pairs {
+            m.entry(n).or_default().push((p, log));
+        }
+        m
+    };
+    let feedback_needs: Vec<&crate::domain::Need> = needs.iter().filter(|n| by_need.contains_key(n.id.as_str())).collect();
+    let train_needs = feedback_needs.iter().filter(|n| !is_test_need(n.id.as_str(), opts.test_share)).count();
+    let test_total = feedback_needs.len() - train_needs;
+    let ranker = Ranker::Learned(provisional.clone());
+    let index2 = index.clone();
+    let (examples, tests) = {
+        let ctx = Context { ranker: &ranker, stats: &train_stats, analyzer: &analyzer };
+        let worker = |chunk: &[&crate::domain::Need]| -> Result<(Vec<Example>, Vec<TestNeed>), IndexError> {
+            let mut ex = Vec::new();
+            let mut tests = Vec::new();
+            for need in chunk {
+                let id = need.id.as_str();
+                let logs = &by_need[id];
+                let test = is_test_need(id, opts.test_share);
+                if test && hash_of(id, 99) % (test_total.max(1) as u64) >= opts.max_test_needs as u64 {
+                    continue;
+                }
+                let prepared = prepare_need(need, &analyzer, Some(&provisional));
+                let (mut cands, _) = retrieve(&index2, &prepared, &[])?;
+                let retrieved: HashSet<String> = cands.iter().map(|c| c.provider.id.to_string()).collect();
+                for (pid, _) in logs {
+                    if !retrieved.contains(pid) {
+                        if let Some((p, doc)) = providers.get(pid) {
+                            cands.push(Candidate { provider: p.clone(), doc: doc.clone(), bm25: 0.0 });
+                        }
+                    }
+                }
+                let logged: HashMap<&str, PairLog> = logs.iter().map(|(p, l)| (p.as_str(), *l)).collect();
+                if test {
+                    tests.push(test_need(ctx, &prepared, id, &cands, &logged));
+                } else {
+                    training_examples(ctx, &prepared, id, &cands, &logged, &propensity, opts, &mut ex);
+                }
+            }
+            Ok((ex, tests))
+        };
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
+        let chunk = feedback_needs.len().div_ceil(threads).max(1);
+        let results: Vec<Result<(Vec<Example>, Vec<TestNeed>), IndexError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = feedback_needs.chunks(chunk).map(|c| s.spawn(move || worker(c))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(IndexError::Task("training worker panicked".into())))).collect()
+        });
+        let mut examples = Vec::new();
+        let mut tests = Vec::new();
+        for r in results {
+            let (e, t) = r?;
+            examples.extend(e);
+            tests.extend(t);
+        }
+        (examples, tests)
+    };
+    let positives = examples.iter().filter(|e| e.label).count();
+    // 4. Fit, evaluate, write, promote.
+    let fitted = fit(&examples, &opts.fit).map_err(|e| TrainingError::Fit(e.to_string()))?;
+    let mut model = RankerModel::new(version.clone(), created, names, fitted.mean, fitted.std, fitted.weights, fitted.bias, text, fields)?;
+    let active = registry.active();
+    let mut metrics = BTreeMap::new();
+    metrics.insert("learned".to_string(), evaluate(&tests, |f| model.score(f).score));
+    metrics.insert("baseline".to_string(), evaluate(&tests, |f| Ranker::Baseline.score(f).score));
+    metrics.insert("bm25".to_string(), evaluate(&tests, |f| Ranker::Bm25.score(f).score));
+    if let Some(a) = &active {
+        let m = evaluate_active(store, index, &analyzer, a, &tests, &train_stats).await?;
+        metrics.insert("active".to_string(), m);
+    }
+    model.training = TrainingSummary {
+        events,
+        pairs: fitted.rows,
+        positives,
+        train_needs,
+        test_needs: tests.len(),
+        propensity: propensity.iter().skip(1).take(20).copied().collect(),
+        text_docs,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    model.metrics = metrics.clone();
+    model.field_accuracy = field_accuracy.clone();
+    let path = registry.save(&model)?;
+    let new_ndcg = metrics["learned"].ndcg_at_10;
+    let (promoted, decision) = match metrics.get("active") {
+        _ if opts.force => (true, "按 --force 要求启用新模型".to_string()),
+        None => (true, "此前没有启用的模型，新模型已启用".to_string()),
+        Some(a) if new_ndcg > a.ndcg_at_10 => (true, format!("新模型 NDCG@10 {new_ndcg:.4} 高于现用模型 {:.4}，已启用", a.ndcg_at_10)),
+        Some(a) => (false, format!("新模型 NDCG@10 {new_ndcg:.4} 未超过现用模型 {:.4}，未启用（可用 --force 强制）", a.ndcg_at_10)),
+    };
+    if promoted {
+        registry.promote(&version)?;
+    }
+    tracing::info!(version, promoted, events, examples = examples.len(), seconds = started.elapsed().as_secs_f64(), "ranker trained");
+    Ok(TrainReport {
+        version,
+        path: path.display().to_string(),
+        promoted,
+        decision,
+        metrics,
+        field_accuracy,
+        training: model.training.clone(),
+    })
+}
+
+fn add_event(
+    f: &Feedback,
+    test_share: f64,
+    train_stats: &mut FeedbackStats,
+    pairs: &mut HashMap<(String, String), PairLog>,
+) {
+    let (Some(need), Some(provider)) = (&f.need_id, &f.provider_id) else { return };
+    if !is_test_need(need.as_str(), test_share) {
+        train_stats.add(f);
+    }
+    let outcome = match f.event {
+        FeedbackEvent::Impression => Outcome::Shown,
+        FeedbackEvent::Click | FeedbackEvent::Contacted => Outcome::Engaged,
+        FeedbackEvent::Rejected => Outcome::Rejected,
+        FeedbackEvent::Accepted => Outcome::Accepted,
+        FeedbackEvent::Deal => Outcome::Deal,
+    };
+    let e = pairs
+        .entry((need.to_string(), provider.to_string()))
+        .or_insert(PairLog { outcome, best_rank: None });
+    e.outcome = e.outcome.max(outcome);
+    if let (FeedbackEvent::Impression, Some(r)) = (f.event, f.rank) {
+        e.best_rank = Some(e.best_rank.map_or(r, |b| b.min(r)));
+    }
+}
+
+fn fit_text_and_fields(
+    analyzer: &Analyzer,
+    providers: &HashMap<String, (Provider, String)>,
+    needs: &[crate::domain::Need],
+    enterprises: &[Entity],
+    opts: &TrainOptions,
+) -> Result<(TextModel, FieldClassifier, Option<crate::rank::field_infer::FieldAccuracy>, usize), TrainingError> {
+    let terms = |t: &str| -> Vec<String> { analyzer.terms(t).into_iter().map(|x| x.text).collect() };
+    // (id, terms, fields) for every record with text.
+    let mut docs: Vec<(String, Vec<String>, Vec<Field>)> = Vec::new();
+    for (p, _) in providers.values() {
+        docs.push((format!("p:{}", p.id), super::providers::provider_terms(analyzer, p), p.fields.clone()));
+    }
+    for n in needs {
+        let mut t = terms(&super::providers::need_text(n));
+        t.extend(n.keywords.iter().flat_map(|k| terms(k)));
+        docs.push((format!("n:{}", n.id), t, n.fields.clone()));
+    }
+    let corpus: Vec<Vec<String>> = docs.iter().map(|d| d.1.clone()).collect();
+    let text = TextModel::fit(&corpus, &opts.text).map_err(|e| TrainingError::Fit(format!("text model: {e}")))?;
+    for e in enterprises {
+        if let Entity::Enterprise(x) = e {
+            if !x.fields.is_empty() {
+                let mut t = terms(x.description.as_deref().unwrap_or(""));
+                t.extend(x.keywords.iter().flat_map(|k| terms(k)));
+                t.extend(terms(&x.name));
+                docs.push((format!("e:{}", x.id), t, x.fields.clone()));
+            }
+        }
+    }
+    let labelled: Vec<&(String, Vec<String>, Vec<Field>)> = docs.iter().filter(|d| !d.2.is_empty()).collect();
+    let (train, test) = split_by_id(&labelled, |d| d.0.as_str(), 0.2);
+    fn as_examples<'a>(v: &[&&'a (String, Vec<String>, Vec<Field>)]) -> Vec<FieldExample<'a>> {
+        v.iter().map(|d| FieldExample { terms: &d.1, fields: &d.2 }).collect()
+    }
+    let train_ex = as_examples(&train);
+    let classifier = FieldClassifier::fit(&train_ex, &opts.fields).map_err(|e| TrainingError::Fit(format!("field classifier: {e}")))?;
+    let test_ex = as_examples(&test);
+    let accuracy = (!test_ex.is_empty()).then(|| classifier.evaluate(&test_ex));
+    Ok((text, classifier, accuracy, corpus.len()))
+}
+
+fn grade(o: Outcome) -> u8 {
+    match o {
+        Outcome::Deal => 3,
+        Outcome::Accepted => 2,
+        _ => 0,
+    }
+}
+
+fn test_need(
+    ctx: Context<'_>,
+    prepared: &Prepared,
+    id: &str,
+    cands: &[Candidate],
+    logged: &HashMap<&str, PairLog>,
+) -> TestNeed {
+    let items = cands
+        .iter()
+        .map(|c| {
+            let pid = c.provider.id.as_str();
+            let g = logged.get(pid).map(|l| grade(l.outcome)).unwrap_or(0);
+            (pid.to_string(), features(ctx, prepared, c, (0, 0)), g)
+        })
+        .collect();
+    TestNeed { need_id: id.to_string(), items }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn training_examples(
+    ctx: Context<'_>,
+    prepared: &Prepared,
+    need_id: &str,
+    cands: &[Candidate],
+    logged: &HashMap<&str, PairLog>,
+    propensity: &[f64],
+    opts: &TrainOptions,
+    out: &mut Vec<Example>,
+) {
+    let mut unseen: Vec<(u64, &Candidate)> = Vec::new();
+    for c in cands {
+        let pid = c.provider.id.as_str();
+        let Some(log) = logged.get(pid) else {
+            unseen.push((hash_of(pid, hash_of(need_id, 17)), c));
+            continue;
+        };
+        let (label, weight) = match log.outcome {
+            Outcome::Deal | Outcome::Accepted => {
+                let p = log.best_rank.map(|r| propensity[(r as usize).min(propensity.len() - 1)]).unwrap_or(1.0);
+                (true, 1.0 / p)
+            }
+            Outcome::Rejected => (false, 1.0),
+            Outcome::Shown => (false, opts.weak_weight),
+            // Clicked or contacted without an outcome: ambiguous, left out.
+            Outcome::Engaged => continue,
+        };
+        let (engaged, accepted) = ctx.stats.pair(need_id, pid);
+        let f = features(ctx, prepared, c, (u32::from(engaged), u32::from(accepted)));
+        out.push(Example { x: f.values.to_vec(), label, weight });
+    }
+    unseen.sort_by_key(|(h, _)| *h);
+    for (_, c) in unseen.into_iter().take(opts.unseen_per_need) {
+        let f = features(ctx, prepared, c, (0, 0));
+        out.push(Example { x: f.values.to_vec(), label: false, weight: opts.weak_weight });
+    }
+}
+
+fn evaluate(tests: &[TestNeed], score: impl Fn(&PairFeatures) -> f64) -> RankerMetrics {
+    let mut ndcgs = Vec::new();
+    let mut rrs = Vec::new();
+    let mut labelled: Vec<(f64, bool)> = Vec::new();
+    for t in tests {
+        let mut scored: Vec<(f64, &str, u8)> = t.items.iter().map(|(id, f, g)| (score(f), id.as_str(), *g)).collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        let grades: HashMap<String, u8> = t.items.iter().filter(|(_, _, g)| *g > 0).map(|(id, _, g)| (id.clone(), *g)).collect();
+        let ranked: Vec<&str> = scored.iter().map(|x| x.1).collect();
+        if let Some(n) = ndcg_at(&ranked, &grades, 10) {
+            ndcgs.push(n);
+            rrs.push(reciprocal_rank(&ranked, &grades, 1));
+        }
+        labelled.extend(scored.iter().map(|(s, _, g)| (*s, *g > 0)));
+    }
+    let _ = tests.first().map(|t| &t.need_id);
+    RankerMetrics { auc: auc(&labelled), ndcg_at_10: mean(ndcgs.iter().copied()), mrr: mean(rrs), needs: ndcgs.len() }
+}
+
+/// The active model ranks the same test needs with its own text model.
+async fn evaluate_active(
+    store: &Store,
+    index: &Arc<SearchIndex>,
+    analyzer: &Analyzer,
+    active: &Arc<RankerModel>,
+    tests: &[TestNeed],
+    stats: &FeedbackStats,
+) -> Result<RankerMetrics, TrainingError> {
+    let ids: Vec<&str> = tests.iter().map(|t| t.need_id.as_str()).collect();
+    let needs = store.get_many(EntityKind::Need, &ids).await?;
+    let pids: HashSet<&str> = tests.iter().flat_map(|t| t.items.iter().map(|i| i.0.as_str())).collect();
+    let pids: Vec<&str> = pids.into_iter().collect();
+    let providers = store.get_many(EntityKind::Provider, &pids).await?;
+    let ranker = Ranker::Learned(active.clone());
+    let ctx = Context { ranker: &ranker, stats, analyzer };
+    let _ = index;
+    let mut rescored = Vec::with_capacity(tests.len());
+    for t in tests {
+        let Some(Entity::Need(need)) = needs.get(&t.need_id) else { continue };
+        let prepared = prepare_need(need, analyzer, Some(active));
+        let items = t
+            .items
+            .iter()
+            .filter_map(|(pid, f, g)| {
+                let Some(Entity::Provider(p)) = providers.get(pid) else { return None };
+                let doc = Entity::Provider(p.clone()).to_json().to_string();
+                let c = Candidate { provider: p.clone(), doc, bm25: f.values[0] };
+                Some((pid.clone(), features(ctx, &prepared, &c, (0, 0)), *g))
+            })
+            .collect();
+        rescored.push(TestNeed { need_id: t.need_id.clone(), items });
+    }
+    Ok(evaluate(&rescored, |f| active.score(f).score))
+}
