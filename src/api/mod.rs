@@ -7,6 +7,7 @@ pub mod error;
 mod extract;
 mod imports;
 mod matches;
+mod models;
 mod searches;
 mod system;
 
@@ -35,6 +36,7 @@ pub fn router(app: App) -> Router {
         .merge(entities::routes())
         .merge(searches::routes())
         .merge(matches::routes())
+        .merge(models::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(imports::routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
         .fallback(|| async { ApiError::no_route() })

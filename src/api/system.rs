@@ -25,6 +25,9 @@ async fn stats(State(app): State<App>) -> Result<Json<Value>, ApiError> {
         "counts": counts,
         "store": {"backend": app.store.backend(), "last_seq": last_seq},
         "index": {"applied_seq": index.applied_seq, "documents": index.documents, "lag": last_seq - index.applied_seq},
-        "model": {"active_version": null, "default_ranker": "baseline"},
+        "model": {
+            "active_version": app.models.active().map(|m| m.version.clone()),
+            "default_ranker": if app.models.active().is_some() { "learned" } else { "baseline" },
+        },
     })))
 }

@@ -9,7 +9,7 @@
 use super::rng::Rng;
 use super::world::{
     Commissioner, Enterprise, Need, PType, Place, Provider, Spec, T1, TERM_SERVICE, Vocab, grade,
-    true_fit,
+    topic_decisive, true_fit,
 };
 
 pub(crate) const EV_IMPRESSION: u8 = 0;
@@ -63,7 +63,14 @@ pub(crate) struct LegacyRanker {
     by_field: [Vec<u32>; 8],
     popular: Vec<u32>,
     stamp: Vec<u32>,
+    /// Per term id: the epoch in which the current need used it.
+    mark: Vec<u32>,
     epoch: u32,
+    // Flat copies of what the ranker reads per candidate (cache-friendly at large scales).
+    term_off: Vec<u32>,
+    term_flat: Vec<u16>,
+    pop: Vec<f32>,
+    fields: Vec<u8>,
 }
 
 impl LegacyRanker {
@@ -89,22 +96,41 @@ impl LegacyRanker {
                 .total_cmp(&providers[a as usize].popularity)
                 .then(a.cmp(&b))
         });
-        popular.truncate(40);
+        popular.truncate(30);
+        let mut term_off = Vec::with_capacity(providers.len() + 1);
+        let mut term_flat = Vec::new();
+        term_off.push(0u32);
+        for p in providers {
+            term_flat.extend_from_slice(&p.terms);
+            term_off.push(term_flat.len() as u32);
+        }
         Self {
+            term_off,
+            term_flat,
+            pop: providers.iter().map(|p| p.popularity).collect(),
+            fields: providers.iter().map(|p| p.fields).collect(),
             postings,
             by_field,
             popular,
             stamp: vec![0; providers.len()],
+            mark: vec![0; TERM_SERVICE as usize + 8 * 16],
             epoch: 0,
         }
     }
 
     /// The ten providers the legacy ranker shows for `need` in one session.
-    pub(crate) fn top10(&mut self, providers: &[Provider], need: &Need, rng: &mut Rng) -> Vec<u32> {
+    pub(crate) fn top10(&mut self, need: &Need, rng: &mut Rng) -> Vec<u32> {
+        let n_prov = self.pop.len();
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.mark.iter_mut().for_each(|s| *s = 0);
             self.epoch = 1;
+        }
+        for &t in &need.terms {
+            if let Some(m) = self.mark.get_mut(t as usize) {
+                *m = self.epoch;
+            }
         }
         let mut cands: Vec<u32> = Vec::with_capacity(512);
         let epoch = self.epoch;
@@ -119,12 +145,12 @@ impl LegacyRanker {
                 continue;
             }
             let list = &self.postings[t as usize];
-            if list.len() <= 120 {
+            if list.len() <= 80 {
                 for &i in list {
                     push(i, &mut self.stamp, &mut cands);
                 }
             } else {
-                for k in rng.sample(list.len(), 120) {
+                for k in rng.sample(list.len(), 80) {
                     push(list[k], &mut self.stamp, &mut cands);
                 }
             }
@@ -132,7 +158,7 @@ impl LegacyRanker {
         for f in 0..8 {
             if need.stated_fields & (1 << f) != 0 {
                 let list = &self.by_field[f];
-                for k in rng.sample(list.len(), 40) {
+                for k in rng.sample(list.len(), 30) {
                     push(list[k], &mut self.stamp, &mut cands);
                 }
             }
@@ -140,24 +166,26 @@ impl LegacyRanker {
         for &i in &self.popular {
             push(i, &mut self.stamp, &mut cands);
         }
-        for _ in 0..20 {
-            let i = rng.below(providers.len()) as u32;
+        for _ in 0..15 {
+            let i = rng.below(n_prov) as u32;
             push(i, &mut self.stamp, &mut cands);
         }
-        let mut scored: Vec<(f64, u32)> = cands
-            .into_iter()
-            .map(|i| {
-                let p = &providers[i as usize];
-                let overlap = need.terms.iter().filter(|t| p.terms.contains(t)).count() as f64;
-                let field = if need.stated_fields & p.fields != 0 {
-                    0.7
-                } else {
-                    0.0
-                };
-                let s = overlap + field + 1.2 * f64::from(p.popularity) + rng.normal(0.0, 0.7);
-                (s, i)
-            })
-            .collect();
+        let mut scored: Vec<(f64, u32)> = Vec::with_capacity(cands.len());
+        for i in cands {
+            let iu = i as usize;
+            let terms = &self.term_flat[self.term_off[iu] as usize..self.term_off[iu + 1] as usize];
+            let overlap = terms
+                .iter()
+                .filter(|&&t| self.mark.get(t as usize) == Some(&epoch))
+                .count() as f64;
+            let field = if need.stated_fields & self.fields[iu] != 0 {
+                0.7
+            } else {
+                0.0
+            };
+            let s = overlap + field + 1.2 * f64::from(self.pop[iu]) + rng.normal(0.0, 0.7);
+            scored.push((s, i));
+        }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         scored.into_iter().take(10).map(|x| x.1).collect()
     }
@@ -183,7 +211,7 @@ pub(crate) fn simulate_need(
     for _ in 0..sessions {
         let day = t - t.rem_euclid(86_400);
         let at = day + rng.range(9 * 3600, 21 * 3600);
-        let list = ranker.top10(providers, need, rng);
+        let list = ranker.top10(need, rng);
         for (r, &pid) in list.iter().enumerate() {
             evs.push(Ev {
                 at,
@@ -389,17 +417,32 @@ pub(crate) fn broker_candidates(
 pub(crate) fn grade_providers(
     v: &Vocab,
     providers: &[Provider],
+    by_field: &[Vec<u32>],
     spec: &Spec,
     rng: &mut Rng,
 ) -> Vec<(u32, u8)> {
-    let mut scored: Vec<(f64, u32)> = providers
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| {
+    // Only providers offering the service, or brokers, can reach grade 1; when the exact
+    // technology is decisive (topic importance 1), only providers in the need's field can.
+    let reachable = |p: &Provider| p.offers(spec.service) || p.ptype == PType::Broker;
+    let score = |i: u32, out: &mut Vec<(f64, u32)>| {
+        let p = &providers[i as usize];
+        if reachable(p) {
             let f = true_fit(v, spec, p).total;
-            (f >= T1).then_some((f, i as u32))
-        })
-        .collect();
+            if f >= T1 {
+                out.push((f, i));
+            }
+        }
+    };
+    let mut scored: Vec<(f64, u32)> = Vec::new();
+    if topic_decisive(spec.service) {
+        for &i in &by_field[v.topic_field(spec.topic) as usize] {
+            score(i, &mut scored);
+        }
+    } else {
+        for i in 0..providers.len() as u32 {
+            score(i, &mut scored);
+        }
+    }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut out: Vec<(u32, u8)> = Vec::new();
     let mut n3 = 0;
@@ -426,4 +469,70 @@ pub(crate) fn grade_providers(
 /// Whether a provider is a broker (for broker outreach).
 pub(crate) fn is_broker(p: &Provider) -> bool {
     p.ptype == PType::Broker
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::demo::text;
+    use crate::ingest::demo::world::{sample_enterprise, sample_need, sample_provider};
+
+    #[test]
+    fn feedback_follows_true_fit() {
+        let v = Vocab::new();
+        let mut providers: Vec<Provider> = (0..400)
+            .map(|i| {
+                let mut rng = Rng::derive(5, 1, i);
+                let mut p = sample_provider(&v, &mut rng);
+                text::provider_text(&v, &mut p, rng);
+                p
+            })
+            .collect();
+        providers.truncate(400);
+        let mut ranker = LegacyRanker::new(&providers);
+        // Mean true fit per event kind.
+        let mut sum = [0.0f64; 6];
+        let mut cnt = [0usize; 6];
+        let mut rejected_wrong_service = 0;
+        for i in 0..600u64 {
+            let mut rng = Rng::derive(5, 2, i);
+            let e = sample_enterprise(&v, &mut rng);
+            let mut n = sample_need(&v, &mut rng, &e, 1_750_000_000);
+            let mut w = text::Writer::new(&v, Rng::derive(5, 3, i));
+            text::need_text(&mut w, &n, 50);
+            n.terms = w.terms;
+            let spec = Spec::of(&n);
+            for ev in simulate_need(&v, &providers, &mut ranker, &n, &mut rng) {
+                let f = true_fit(&v, &spec, &providers[ev.other as usize]);
+                sum[ev.event as usize] += f.total;
+                cnt[ev.event as usize] += 1;
+                if ev.event == EV_REJECTED && ev.reason == 1 {
+                    rejected_wrong_service += usize::from(!f.offered);
+                }
+            }
+        }
+        let mean = |k: usize| sum[k] / cnt[k].max(1) as f64;
+        assert!(cnt[EV_DEAL as usize] > 20, "{cnt:?}");
+        assert!(
+            mean(1) > mean(0) + 0.05,
+            "click {} vs impression {}",
+            mean(1),
+            mean(0)
+        );
+        assert!(
+            mean(3) > mean(1),
+            "accepted {} vs click {}",
+            mean(3),
+            mean(1)
+        );
+        assert!(
+            mean(3) > mean(4),
+            "accepted {} vs rejected {}",
+            mean(3),
+            mean(4)
+        );
+        assert!(rejected_wrong_service > 0);
+        // The legacy ranker is informative but imperfect.
+        assert!(mean(0) < 0.5, "impressions {}", mean(0));
+    }
 }

@@ -543,6 +543,14 @@ pub fn write_world(
     drop(out);
 
     // Judgments (a): held-out needs, graded over all providers by true fit.
+    let mut prov_by_field: Vec<Vec<u32>> = vec![Vec::new(); 8];
+    for (i, p) in providers.iter().enumerate() {
+        for (f, list) in prov_by_field.iter_mut().enumerate() {
+            if p.fields & (1 << f) != 0 {
+                list.push(i as u32);
+            }
+        }
+    }
     let n_judged_needs = scaled(300.0, scale);
     let mut held: Vec<usize> = (0..needs.len()).filter(|&i| !has_feedback[i]).collect();
     let mut jrng = Rng::derive(seed, S_JUDGE, 0);
@@ -552,7 +560,13 @@ pub fn write_world(
         if judged.len() >= n_judged_needs {
             break;
         }
-        let graded = grade_providers(&v, &providers, &Spec::of(&needs[i]), &mut jrng);
+        let graded = grade_providers(
+            &v,
+            &providers,
+            &prov_by_field,
+            &Spec::of(&needs[i]),
+            &mut jrng,
+        );
         if graded.iter().any(|g| g.1 >= 2) {
             judged.push((i, graded));
         }
@@ -582,7 +596,7 @@ pub fn write_world(
     while made < n_queries && attempts < n_queries * 20 {
         attempts += 1;
         let (query, spec) = text::query_text(&v, &mut qrng);
-        let graded = grade_providers(&v, &providers, &spec, &mut qrng);
+        let graded = grade_providers(&v, &providers, &prov_by_field, &spec, &mut qrng);
         if !graded.iter().any(|g| g.1 >= 2) {
             continue;
         }
@@ -627,9 +641,9 @@ pub fn write_world(
             }
         }
         let mut field_only = Vec::new();
-        for f in 0..8 {
+        for (f, list) in by_field.iter().enumerate() {
             if c.fields & (1 << f) != 0 {
-                for &e in &by_field[f] {
+                for &e in list {
                     if !c.districts.contains(&enterprises[e as usize].district) {
                         field_only.push(e);
                     }
@@ -697,7 +711,7 @@ fn write_outreach(
 }
 
 fn budget_for(rng: &mut Rng, service: u8) -> u32 {
-    let (lo, hi) = match service {
+    let (lo, hi): (f64, f64) = match service {
         0 => (30.0, 300.0),
         1 => (20.0, 500.0),
         2 => (20.0, 300.0),
@@ -708,7 +722,7 @@ fn budget_for(rng: &mut Rng, service: u8) -> u32 {
         _ => (5.0, 50.0),
     };
     // log-uniform
-    let x: f64 = (lo as f64).ln() + rng.f64() * ((hi as f64).ln() - (lo as f64).ln());
+    let x: f64 = lo.ln() + rng.f64() * (hi.ln() - lo.ln());
     let b = x.exp();
     if b >= 50.0 {
         ((b / 10.0).round() * 10.0) as u32
@@ -735,4 +749,362 @@ fn deadline_for(rng: &mut Rng, created_day: i64) -> String {
         days_from_civil(yy, mm, 15)
     };
     fmt_date(day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use std::collections::{HashMap, HashSet};
+
+    fn generate(seed: u64, scale: f64) -> (String, String, DemoSummary) {
+        let mut e = Vec::new();
+        let mut j = Vec::new();
+        let s = write_world(&DemoConfig { seed, scale }, &mut e, &mut j).unwrap();
+        (
+            String::from_utf8(e).unwrap(),
+            String::from_utf8(j).unwrap(),
+            s,
+        )
+    }
+
+    fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
+        v.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("missing string `{k}` in {v}"))
+    }
+
+    fn strs(v: &Value, k: &str) -> Vec<String> {
+        v.get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    fn bigrams(s: &str) -> HashSet<(char, char)> {
+        let cs: Vec<char> = s.chars().filter(|c| !c.is_ascii_punctuation()).collect();
+        cs.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
+    fn jaccard(a: &HashSet<(char, char)>, b: &HashSet<(char, char)>) -> f64 {
+        let inter = a.intersection(b).count() as f64;
+        let union = (a.len() + b.len()) as f64 - inter;
+        if union == 0.0 { 0.0 } else { inter / union }
+    }
+
+    #[test]
+    fn deterministic_for_a_seed() {
+        let a = generate(7, 0.1);
+        let b = generate(7, 0.1);
+        assert_eq!(a.0, b.0);
+        assert_eq!(a.1, b.1);
+        let c = generate(8, 0.1);
+        assert_ne!(a.0, c.0);
+    }
+
+    #[test]
+    fn scale_point_one_works() {
+        let (e, j, s) = generate(42, 0.1);
+        assert_eq!(
+            (s.enterprises, s.needs, s.providers, s.commissioners),
+            (200, 300, 60, 15)
+        );
+        assert_eq!(e.lines().count(), 200 + 300 + 60 + 15 + s.feedback);
+        assert_eq!(j.lines().count(), s.judgments);
+        assert!(s.feedback > 0 && s.judgments > 0);
+    }
+
+    #[test]
+    fn world_is_well_formed_at_scale_one() {
+        let (e, j, s) = generate(42, 1.0);
+        assert_eq!(
+            (s.enterprises, s.needs, s.providers, s.commissioners),
+            (2000, 3000, 600, 150)
+        );
+        let districts: HashSet<&str> = DISTRICTS.iter().map(|d| d.name).collect();
+        let outside: HashSet<&str> = vocab::OUTSIDE.iter().map(|o| o.0).collect();
+        let fields: HashSet<&str> = vocab::FIELDS.iter().copied().collect();
+        let services: HashSet<&str> = SERVICES.iter().copied().collect();
+        let quals: HashSet<&str> = [
+            "national_tech_transfer_agency",
+            "municipal_tech_transfer_agency",
+            "municipal_pilot_platform",
+            "cma",
+            "cnas",
+            "patent_agency",
+            "broker_junior",
+            "broker_intermediate",
+            "broker_senior",
+        ]
+        .into_iter()
+        .collect();
+        let certs: HashSet<&str> = [
+            "tech_sme",
+            "high_tech",
+            "high_tech_candidate",
+            "specialized",
+            "star_reserve",
+        ]
+        .into_iter()
+        .collect();
+        let order = |k: &str| match k {
+            "provider" => 0,
+            "commissioner" => 1,
+            "enterprise" => 2,
+            "need" => 3,
+            "feedback" => 4,
+            other => panic!("unknown kind {other}"),
+        };
+        let mut last = 0;
+        let mut ids: HashSet<String> = HashSet::new();
+        let mut texts: HashMap<String, String> = HashMap::new();
+        let mut need_fb: HashMap<String, usize> = HashMap::new();
+        let mut needs_without_fields = 0;
+        let mut pair_events: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
+        let mut services_seen: HashMap<String, usize> = HashMap::new();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut outreach = 0;
+        for l in e.lines() {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let kind = str_of(&v, "kind");
+            let o = order(kind);
+            assert!(o >= last, "order broken at {l}");
+            last = o;
+            *counts
+                .entry(match kind {
+                    "provider" => "provider",
+                    "commissioner" => "commissioner",
+                    "enterprise" => "enterprise",
+                    "need" => "need",
+                    _ => "feedback",
+                })
+                .or_default() += 1;
+            if kind != "feedback" {
+                let id = str_of(&v, "id").to_string();
+                assert!(id.len() <= 64);
+                assert!(ids.insert(id.clone()), "duplicate id {id}");
+                for f in strs(&v, "fields") {
+                    assert!(fields.contains(f.as_str()), "{f}");
+                }
+            }
+            match kind {
+                "provider" => {
+                    let id = str_of(&v, "id");
+                    assert!(id.starts_with("P-") && id.len() == 7);
+                    let t = str_of(&v, "provider_type");
+                    let cap = v["capacity"].as_u64().unwrap();
+                    match t {
+                        "pilot_platform" => assert!((3..=10).contains(&cap)),
+                        "transfer_agency" => assert!((5..=20).contains(&cap)),
+                        "broker" => assert!((2..=8).contains(&cap)),
+                        _ => panic!("{t}"),
+                    }
+                    let d = str_of(&v, "district");
+                    assert!(
+                        districts.contains(d) || outside.contains(d) || d == "全市",
+                        "{d}"
+                    );
+                    for d in strs(&v, "served_districts") {
+                        assert!(districts.contains(d.as_str()) || d == "全市", "{d}");
+                    }
+                    let svcs = strs(&v, "services");
+                    assert!(!svcs.is_empty());
+                    for x in svcs {
+                        assert!(services.contains(x.as_str()));
+                    }
+                    for q in strs(&v, "qualifications") {
+                        assert!(quals.contains(q.as_str()), "{q}");
+                    }
+                    assert!(!str_of(&v, "name").is_empty());
+                    let text = format!(
+                        "{}{}{}",
+                        str_of(&v, "name"),
+                        str_of(&v, "description"),
+                        strs(&v, "keywords").join("")
+                    );
+                    texts.insert(id.to_string(), text);
+                }
+                "commissioner" => {
+                    assert!(str_of(&v, "id").starts_with("C-"));
+                    assert!(!str_of(&v, "name").is_empty());
+                    let ds = strs(&v, "districts");
+                    assert!((1..=3).contains(&ds.len()));
+                    for d in ds {
+                        assert!(districts.contains(d.as_str()));
+                    }
+                    assert!((1..=2).contains(&strs(&v, "fields").len()));
+                    let ml = v["max_load"].as_u64().unwrap();
+                    assert!((5..=12).contains(&ml));
+                    assert!(!str_of(&v, "expertise").is_empty());
+                }
+                "enterprise" => {
+                    assert!(str_of(&v, "id").starts_with("E-"));
+                    assert!(!str_of(&v, "name").is_empty());
+                    let cc = str_of(&v, "credit_code");
+                    assert_eq!(cc.len(), 18);
+                    assert!(cc.starts_with("9150"));
+                    assert_eq!(
+                        text::credit_check(&cc.as_bytes()[..17]),
+                        cc.as_bytes()[17] as char
+                    );
+                    assert!(districts.contains(str_of(&v, "district")));
+                    for c in strs(&v, "certifications") {
+                        assert!(certs.contains(c.as_str()));
+                    }
+                }
+                "need" => {
+                    let id = str_of(&v, "id");
+                    assert!(id.starts_with("N-") && id.len() == 8);
+                    let ent = str_of(&v, "enterprise_id");
+                    assert!(ids.contains(ent), "need before its enterprise: {ent}");
+                    assert!(services.contains(str_of(&v, "service")));
+                    *services_seen
+                        .entry(str_of(&v, "service").to_string())
+                        .or_default() += 1;
+                    assert!(["open", "matched", "closed"].contains(&str_of(&v, "status")));
+                    let dl = str_of(&v, "deadline");
+                    assert!(dl.starts_with("2026-") || dl.starts_with("2027-"), "{dl}");
+                    assert!(districts.contains(str_of(&v, "district")));
+                    assert!(v["budget_wan"].as_u64().unwrap() > 0);
+                    if v.get("fields").is_none() {
+                        needs_without_fields += 1;
+                    }
+                    texts.insert(
+                        id.to_string(),
+                        format!("{}{}", str_of(&v, "title"), str_of(&v, "description")),
+                    );
+                }
+                _ => {
+                    let ev = str_of(&v, "event");
+                    assert!(feedback::EVENTS.contains(&ev));
+                    assert!(feedback::ACTORS.contains(&str_of(&v, "actor")));
+                    let at = str_of(&v, "at");
+                    assert!(at.ends_with("+08:00") && at.len() == 25, "{at}");
+                    assert!(("2024-06"..="2026-11-31").contains(&&at[..10]), "{at}");
+                    if let Some(r) = v.get("rank") {
+                        assert!((1..=10).contains(&r.as_u64().unwrap()));
+                        assert_eq!(str_of(&v, "ranker"), "legacy");
+                    }
+                    if let Some(r) = v.get("reason") {
+                        assert!(feedback::REASONS[1..].contains(&r.as_str().unwrap()));
+                        assert_eq!(ev, "rejected");
+                    }
+                    if let Some(n) = v.get("need_id") {
+                        let n = n.as_str().unwrap();
+                        let p = str_of(&v, "provider_id");
+                        assert!(ids.contains(n) && ids.contains(p));
+                        *need_fb.entry(n.to_string()).or_default() += 1;
+                        pair_events
+                            .entry((n.to_string(), p.to_string()))
+                            .or_default()
+                            .push((ev.to_string(), at.to_string()));
+                    } else {
+                        let ent = str_of(&v, "enterprise_id");
+                        assert!(ids.contains(ent));
+                        let who = v
+                            .get("commissioner_id")
+                            .or_else(|| v.get("broker_id"))
+                            .and_then(Value::as_str)
+                            .unwrap();
+                        assert!(ids.contains(who));
+                        outreach += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(counts["feedback"], s.feedback);
+        assert!(outreach > 0);
+        // Needs without fields: about 10%.
+        assert!(
+            (150..=450).contains(&needs_without_fields),
+            "{needs_without_fields}"
+        );
+        // Service distribution: pilot_scale dominant.
+        let pilot = services_seen["pilot_scale"] as f64 / 3000.0;
+        assert!((0.33..0.47).contains(&pilot), "{pilot}");
+        // Feedback volume per feedback need.
+        let per_need = need_fb.values().sum::<usize>() as f64 / need_fb.len() as f64;
+        assert!((20.0..=40.0).contains(&per_need), "{per_need}");
+        assert!((1900..=2300).contains(&need_fb.len()), "{}", need_fb.len());
+        // Causal order per pair.
+        let stage = |e: &str| match e {
+            "contacted" => 1,
+            "accepted" | "rejected" => 2,
+            "deal" => 3,
+            _ => 0,
+        };
+        for evs in pair_events.values() {
+            let mut last_stage = 0;
+            let mut last_at = String::new();
+            for (e, at) in evs {
+                assert!(*at >= last_at, "{evs:?}");
+                if stage(e) > 0 {
+                    assert!(stage(e) > last_stage, "{evs:?}");
+                    last_stage = stage(e);
+                }
+                last_at = at.clone();
+            }
+        }
+        // Judgments.
+        let mut n_need_j = 0;
+        let mut n_query = HashSet::new();
+        let mut n_comm = HashSet::new();
+        let mut grade3: HashMap<String, Vec<String>> = HashMap::new();
+        for l in j.lines() {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let g = v["grade"].as_u64().unwrap();
+            assert!((1..=3).contains(&g));
+            if let Some(n) = v.get("need_id") {
+                let n = n.as_str().unwrap();
+                let p = str_of(&v, "provider_id");
+                assert!(ids.contains(n) && ids.contains(p));
+                assert!(!need_fb.contains_key(n), "judged need {n} has feedback");
+                n_need_j += 1;
+                if g == 3 {
+                    grade3.entry(n.to_string()).or_default().push(p.to_string());
+                }
+            } else if let Some(q) = v.get("query_id") {
+                assert!(!str_of(&v, "query").is_empty());
+                assert!(ids.contains(str_of(&v, "provider_id")));
+                n_query.insert(q.as_str().unwrap().to_string());
+            } else {
+                assert!(ids.contains(str_of(&v, "commissioner_id")));
+                assert!(ids.contains(str_of(&v, "enterprise_id")));
+                n_comm.insert(str_of(&v, "commissioner_id").to_string());
+            }
+        }
+        assert!(n_need_j > 0);
+        assert_eq!(n_query.len(), 60);
+        assert!(n_comm.len() >= 35, "{}", n_comm.len());
+        assert!(grade3.len() >= 200, "{}", grade3.len());
+        // A need and its best providers share few words.
+        let mut sum = 0.0;
+        let mut n = 0.0;
+        for (need, provs) in &grade3 {
+            let a = bigrams(&texts[need]);
+            for p in provs {
+                sum += jaccard(&a, &bigrams(&texts[p]));
+                n += 1.0;
+            }
+        }
+        let mean = sum / n;
+        assert!(mean < 0.15, "mean bigram Jaccard {mean}");
+    }
+
+    #[test]
+    #[ignore = "timing report; run with --release -- --ignored --nocapture"]
+    fn timing_report() {
+        for scale in [1.0, 10.0] {
+            let t = std::time::Instant::now();
+            let mut e = Vec::new();
+            let mut j = Vec::new();
+            let s = write_world(&DemoConfig { seed: 42, scale }, &mut e, &mut j).unwrap();
+            println!(
+                "scale {scale}: {:?}, entities {} bytes, judgments {} bytes, {s:?}",
+                t.elapsed(),
+                e.len(),
+                j.len()
+            );
+        }
+    }
 }

@@ -67,6 +67,11 @@ impl Rng {
         &xs[self.below(xs.len())]
     }
 
+    /// A uniformly chosen element, copied (the slice must not be empty).
+    pub(crate) fn pick_copy<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len())]
+    }
+
     /// An index chosen with probability proportional to `w` (non-negative weights).
     pub(crate) fn weighted(&mut self, w: &[f64]) -> usize {
         let total: f64 = w.iter().sum();

@@ -9,7 +9,7 @@ use super::rng::Rng;
 use super::vocab::{
     ACADEMIC_TITLES, BROKER_BACKGROUNDS, BROKER_SKILLS, CLIENT_TYPES, COMPANY_SUFFIXES, DISTRICTS,
     ENTERPRISE_STAGES, FIELD_CN, FIELD_COMPANY_WORDS, FIELD_NAME_WORDS, GIVEN_CHARS, NAME_MIDS,
-    ORGS, SCALE_PAIRS, SURNAMES, TESTS,
+    ORGS, SCALE_PAIRS, SOFT_SCALE_PAIRS, SURNAMES, TESTS,
 };
 use super::world::{
     AGENCY_FINANCE, AGENCY_GENERAL, AGENCY_IP, AGENCY_TESTING, AGENCY_UNIVERSITY, Commissioner,
@@ -22,6 +22,8 @@ pub(crate) struct Writer<'a> {
     pub v: &'a Vocab,
     pub rng: Rng,
     pub terms: Vec<u16>,
+    /// Field of the record being written (for field-flavoured phrases).
+    pub field: u8,
 }
 
 type SlotFn<C> = fn(&mut Writer<'_>, &str, &C) -> String;
@@ -32,6 +34,7 @@ impl<'a> Writer<'a> {
             v,
             rng,
             terms: Vec::new(),
+            field: 7,
         }
     }
 
@@ -129,6 +132,7 @@ impl<'a> Writer<'a> {
                 .to_string(),
             "years" => self.num(3, 20),
             "n" => self.num(6, 60),
+            "nn" => (self.rng.range(1, 8) * 10).to_string(),
             "m" => self.num(2, 8),
             "emp" => self.num(15, 400),
             "staff" => self.num(8, 60),
@@ -142,7 +146,10 @@ impl<'a> Writer<'a> {
                 parts.join("、")
             }
             "stage" => self.pick(ENTERPRISE_STAGES).to_string(),
-            "clients" => self.pick(CLIENT_TYPES).to_string(),
+            "clients" => {
+                let xs = split(CLIENT_TYPES[self.field as usize]);
+                self.pick(&xs).to_string()
+            }
             "bg" => self.pick(BROKER_BACKGROUNDS).to_string(),
             "skill" => self.pick(BROKER_SKILLS).to_string(),
             "team" => self
@@ -156,6 +163,15 @@ impl<'a> Writer<'a> {
                 .to_string(),
             _ => String::new(),
         }
+    }
+}
+
+/// A (small, big) scale-up pair suited to topic `t` (software topics scale differently).
+fn scale_pair(v: &Vocab, rng: &mut Rng, t: u16) -> (&'static str, &'static str) {
+    if v.topics[t as usize].software {
+        *rng.pick(SOFT_SCALE_PAIRS)
+    } else {
+        *rng.pick(SCALE_PAIRS)
     }
 }
 
@@ -192,18 +208,18 @@ pub(crate) fn person_name(rng: &mut Rng) -> String {
     let surnames = split(SURNAMES);
     let given = split(GIVEN_CHARS);
     let mut s = rng.pick(&surnames).to_string();
-    s.push_str(*rng.pick(&given));
+    s.push_str(rng.pick_copy(&given));
     if rng.chance(0.7) {
-        s.push_str(*rng.pick(&given));
+        s.push_str(rng.pick_copy(&given));
     }
     s
 }
 
 fn place_prefix(v: &Vocab, rng: &mut Rng, place: Place) -> &'static str {
     match place {
-        Place::District(d) => *rng.pick(&v.prefixes[d as usize]),
-        Place::Outside(o) => *rng.pick(&v.outside_prefixes[o as usize]),
-        Place::Citywide => *rng.pick(&["渝", "巴渝", "山城", "重庆", "渝创"]),
+        Place::District(d) => rng.pick_copy(&v.prefixes[d as usize]),
+        Place::Outside(o) => rng.pick_copy(&v.outside_prefixes[o as usize]),
+        Place::Citywide => rng.pick_copy(&["渝", "巴渝", "山城", "重庆", "渝创"]),
     }
 }
 
@@ -212,7 +228,7 @@ fn brand(v: &Vocab, rng: &mut Rng, place: Place) -> String {
     let p = place_prefix(v, rng, place);
     let mut s = p.to_string();
     if p.chars().count() == 1 || rng.chance(0.5) {
-        s.push_str(*rng.pick(&mids));
+        s.push_str(rng.pick_copy(&mids));
     }
     s
 }
@@ -277,7 +293,7 @@ pub(crate) struct NeedCtx {
     pub district: u8,
     pub onsite: u8,
     pub budget: u32,
-    pub scale: usize,
+    pub scale: (&'static str, &'static str),
 }
 
 const NEED_DESC: &[&str] = &[
@@ -446,7 +462,7 @@ const MONEYS: &[&str] = &[
 
 const TITLES: &[&str] = &[
     "{topic}{svc}需求",
-    "寻求{topic}方面的{svc}合作",
+    "寻求{topic}方面的{svc}",
     "{obj}{svc}",
     "关于{obj}的{svc}需求",
     "{dist}企业{topic}{svc}",
@@ -491,9 +507,17 @@ fn need_slot(w: &mut Writer<'_>, key: &str, c: &NeedCtx) -> String {
         "othertopic" => w.tform(c.other_topic).to_string(),
         "othersvc" => w.sform(c.other_service).to_string(),
         "dist" => DISTRICTS[c.district as usize].short.to_string(),
-        "small" => SCALE_PAIRS[c.scale].0.to_string(),
-        "big" => SCALE_PAIRS[c.scale].1.to_string(),
+        "small" => c.scale.0.to_string(),
+        "big" => c.scale.1.to_string(),
         "budget" => c.budget.to_string(),
+        "pkind" => match c.service {
+            0 => w.pick(&["平台", "中试基地", "单位"]),
+            3 => w.pick(&["检测机构", "实验室", "第三方机构"]),
+            5 => w.pick(&["技术经纪人", "中介机构"]),
+            7 => w.pick(&["金融机构", "服务机构"]),
+            _ => w.pick(&["机构", "团队", "服务机构"]),
+        }
+        .to_string(),
         "gprob" => w.pick(GPROBS[c.service as usize]).to_string(),
         "sitn" => w.expand_pick(SITNS, c, need_slot),
         "pr" => w.expand_pick(PRS, c, need_slot),
@@ -550,8 +574,9 @@ pub(crate) fn need_text(w: &mut Writer<'_>, n: &Need, budget: u32) -> (String, S
         district: n.district,
         onsite: n.onsite,
         budget,
-        scale: w.rng.below(SCALE_PAIRS.len()),
+        scale: scale_pair(v, &mut w.rng, n.topic),
     };
+    w.field = field;
     let title = if w.rng.chance(0.5) {
         w.expand_pick(TITLES, &ctx, need_slot)
     } else {
@@ -581,7 +606,7 @@ struct ProvCtx<'p> {
     org: String,
     intro: String,
     title: &'static str,
-    scale: usize,
+    scale: (&'static str, &'static str),
 }
 
 const PILOT_DESC: &[&str] = &[
@@ -589,7 +614,7 @@ const PILOT_DESC: &[&str] = &[
     "从{small}到{big}，我们帮企业跨过{svc}这道坎！平台配备{equips}，主要服务{topics}方向。{cases}{onsite}",
     "装置：{equips}。方向：{topics}。服务：{svcs}。{onsite}{excl}",
     "面向{fieldcn}企业开放{equips}，承接{objs}的{svc}和{svc2}。{cases}{excl}",
-    "平台依托{org}建设，聚焦{topics}，提供{svcs}。年服务企业{n}余家。{onsite}{excl}",
+    "平台依托{org}建设，聚焦{topics}，提供{svcs}。年服务企业{nn}余家。{onsite}{excl}",
     "{intro}，重点解决{topics}领域“实验室做得出、产线做不好”的问题，{equips}一应俱全。{cases}{onsite}",
     "可做：{svcs}；设备：{equips}；典型案例：{objs}。{excl}{onsite}",
     "专注{topics}的{svc}服务，拥有{area_m2}平方米中试车间和{equips}。{cases}{excl}",
@@ -607,7 +632,7 @@ const AGENCY_DESC: &[&str] = &[
 const AGENCY_DESC_BY_SUBTYPE: [&[&str]; 6] = [
     &["{intro}，提供成果评价、{svcs}和技术合同认定登记等服务，重点关注{topics}。{cases}"],
     &[
-        "可许可或转让的有效专利{n}余件，涉及{topics}；可组织教授团队与企业{svc2}。企业只需提出问题，我们负责找到对的课题组。",
+        "可许可或转让的有效专利{nn}0余件，涉及{topics}；可组织教授团队与企业开展{rdsvc}。企业只需提出问题，我们负责找到对的课题组。",
         "依托{org}学科优势，面向企业开放{topics}等方向的成果，提供{svcs}。{cases}",
     ],
     &[
@@ -619,7 +644,7 @@ const AGENCY_DESC_BY_SUBTYPE: [&[&str]; 6] = [
         "每月举办项目路演，协助企业准备融资材料，提供{svcs}。{cases}",
     ],
     &[
-        "检测项目覆盖{tests}等{n}余项，主要服务{topics}相关企业，提供{svcs}。只做检测认证，不做工艺开发和样品试制。",
+        "检测项目覆盖{tests}等{nn}0余项，主要服务{topics}相关企业，提供{svcs}。只做检测认证，不做工艺开发和样品试制。",
         "{intro}，可对{objs}等产品开展{tests}测试，出具带资质章的报告。{excl}",
     ],
     &[
@@ -673,6 +698,7 @@ fn provider_slot(w: &mut Writer<'_>, key: &str, c: &ProvCtx<'_>) -> String {
             parts.join("、")
         }
         "svc" => w.sform(c.primary_service).to_string(),
+        "rdsvc" => w.sform(2).to_string(),
         "svc2" => {
             let offered: Vec<u8> = (0..8u8).filter(|&s| p.offers(s)).collect();
             let s = offered
@@ -697,8 +723,8 @@ fn provider_slot(w: &mut Writer<'_>, key: &str, c: &ProvCtx<'_>) -> String {
         "org" => c.org.clone(),
         "intro" => c.intro.clone(),
         "title" => c.title.to_string(),
-        "small" => SCALE_PAIRS[c.scale].0.to_string(),
-        "big" => SCALE_PAIRS[c.scale].1.to_string(),
+        "small" => c.scale.0.to_string(),
+        "big" => c.scale.1.to_string(),
         "cases" => {
             let n = (3.0 + 40.0 * f64::from(p.quality) * w.rng.f64()) as i64;
             match w.rng.below(4) {
@@ -707,7 +733,7 @@ fn provider_slot(w: &mut Writer<'_>, key: &str, c: &ProvCtx<'_>) -> String {
                     let parts: Vec<&str> = idx.into_iter().map(|i| w.obj(p.topics[i])).collect();
                     format!("近三年完成{}等项目{n}项。", parts.join("、"))
                 }
-                1 => format!("已服务企业{}余家。", n * 2),
+                1 => format!("已服务企业{}余家。", (n / 5 + 1) * 10),
                 2 => format!("累计促成合作{n}项。"),
                 _ => String::new(),
             }
@@ -794,7 +820,16 @@ pub(crate) fn provider_text(v: &Vocab, p: &mut Provider, rng: Rng) -> ProviderTe
     let uni = if p.org != u8::MAX {
         ORGS[p.org as usize].0
     } else {
-        ORGS[w.rng.below(ORGS.len())].0
+        let cands: Vec<&'static str> = ORGS
+            .iter()
+            .filter(|o| o.2.iter().any(|&(f, _)| f == field as usize))
+            .map(|o| o.0)
+            .collect();
+        if cands.is_empty() {
+            ORGS[w.rng.below(ORGS.len())].0
+        } else {
+            *w.rng.pick(&cands)
+        }
     };
     let (name, intro) = match p.ptype {
         PType::Pilot => {
@@ -1002,8 +1037,9 @@ pub(crate) fn provider_text(v: &Vocab, p: &mut Provider, rng: Rng) -> ProviderTe
         org: organization.clone().unwrap_or_else(|| uni.to_string()),
         intro,
         title,
-        scale: w.rng.below(SCALE_PAIRS.len()),
+        scale: scale_pair(v, &mut w.rng, p.topics[0]),
     };
+    w.field = field;
     let desc = match p.ptype {
         PType::Pilot => w.expand_pick(PILOT_DESC, &ctx, provider_slot),
         PType::Agency => {
@@ -1104,6 +1140,7 @@ fn ent_slot(w: &mut Writer<'_>, key: &str, c: &EntCtx) -> String {
 pub(crate) fn enterprise_text(v: &Vocab, e: &Enterprise, rng: Rng) -> EnterpriseText {
     let mut w = Writer::new(v, rng);
     let field = v.topic_field(e.topics[0]);
+    w.field = field;
     let name = company_name(v, &mut w.rng, e.district, field);
     let credit_code = credit_code(&mut w.rng, e.district);
     let founded = 2024 - (w.rng.f64().powf(1.6) * 19.0) as i64;
@@ -1163,7 +1200,7 @@ struct CommCtx {
 }
 
 const COMM_DESC: &[&str] = &[
-    "{title}，研究方向为{topics}，曾为{n}余家{fieldcn}企业提供技术诊断和技改方案，熟悉市级科技项目申报。",
+    "{title}，研究方向为{topics}，曾为{nn}余家{fieldcn}企业提供技术诊断和技改方案，熟悉市级科技项目申报。",
     "{title}，长期从事{topics}研究，服务过{clients}等类型企业，每年走访企业{n}家以上。",
     "{title}，{topics}方向，擅长帮助企业做产品定义、技术路线规划和成果转化。",
     "在{org}从事{topics}研究{years}年，主持国家级项目{m}项，对{fieldcn}中小企业的共性技术难题比较熟悉。",
@@ -1183,6 +1220,7 @@ fn comm_slot(w: &mut Writer<'_>, key: &str, c: &CommCtx) -> String {
 /// Name, organization and expertise text of a commissioner.
 pub(crate) fn commissioner_text(v: &Vocab, c: &Commissioner, rng: Rng) -> (String, String, String) {
     let mut w = Writer::new(v, rng);
+    w.field = c.fields.trailing_zeros() as u8;
     let name = person_name(&mut w.rng);
     let org = &ORGS[c.org as usize];
     let colleges: Vec<&str> = org
@@ -1219,7 +1257,7 @@ pub(crate) fn commissioner_text(v: &Vocab, c: &Commissioner, rng: Rng) -> (Strin
 // ---------------------------------------------------------------- queries
 
 const QUERY_WITH_PLACE: &[(&str, u8)] = &[
-    ("想找做{topic}{svc}的平台，最好在{dist}附近", 1),
+    ("想找做{topic}{svc}的{pkind}，最好在{dist}附近", 1),
     ("{dist}周边有没得做{obj}{svc}的", 1),
     ("{topic}相关{svc}，预算{budget}万，{dist}", 1),
     ("找{dist}的{svc}机构，方向是{topic}", 1),
@@ -1228,8 +1266,8 @@ const QUERY_WITH_PLACE: &[(&str, u8)] = &[
 ];
 const QUERY_NO_PLACE: &[&str] = &[
     "{topic} {svc} 哪里能做",
-    "求推荐{topic}方向做{svc}的机构",
-    "{obj}要做{svc}，有没有靠谱的机构",
+    "求推荐{topic}方向做{svc}的{pkind}",
+    "{obj}要做{svc}，有没有靠谱的{pkind}",
     "有没有懂{topic}的技术经纪人，想做{svc}",
     "{svc} {topic} 重庆",
     "我们是做{obj}的，需要{svc}服务",
@@ -1243,7 +1281,10 @@ pub(crate) fn query_text(v: &Vocab, rng: &mut Rng) -> (String, Spec) {
     let with_place = rng.chance(0.5);
     let district = rng.weighted(&v.district_weights[f as usize]) as u8;
     let (tpl, onsite, place) = if with_place {
-        let (t, o) = *rng.pick(QUERY_WITH_PLACE);
+        let (mut t, mut o) = *rng.pick(QUERY_WITH_PLACE);
+        if o == 2 && !matches!(service, 0 | 2 | 3) {
+            (t, o) = QUERY_WITH_PLACE[0];
+        }
         (t, o, Some(district))
     } else {
         (*rng.pick(QUERY_NO_PLACE), 0, None)
@@ -1256,9 +1297,10 @@ pub(crate) fn query_text(v: &Vocab, rng: &mut Rng) -> (String, Spec) {
         district,
         onsite,
         budget: (rng.range(2, 40) * 5) as u32,
-        scale: 0,
+        scale: scale_pair(v, rng, topic),
     };
     let mut w = Writer::new(v, rng.clone());
+    w.field = f;
     let text = w.expand(tpl, &ctx, need_slot);
     *rng = w.rng;
     (

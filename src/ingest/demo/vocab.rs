@@ -859,6 +859,30 @@ pub(crate) const SCALE_PAIRS: &[(&str, &str)] = &[
     ("克级", "千克级"),
 ];
 
+/// Scale-up pairs for software-like topics (pilot means trial deployment there).
+pub(crate) const SOFT_SCALE_PAIRS: &[(&str, &str)] = &[
+    ("实验室环境", "真实产线环境"),
+    ("演示版", "可交付版本"),
+    ("单点试用", "多场景试点"),
+    ("测试环境", "客户现场"),
+    ("原型系统", "规模化部署"),
+];
+
+/// Topics (by first surface form) that are software or services rather than physical products.
+pub(crate) const SOFTWARE_TOPICS: &[&str] = &[
+    "工业互联网平台",
+    "区块链",
+    "工业软件",
+    "人工智能大模型",
+    "网络安全",
+    "自动驾驶",
+    "车联网",
+    "数字医疗",
+    "碳排放核算",
+    "综合能源服务",
+    "数字文创",
+];
+
 pub(crate) const TESTS: &[&str] = &[
     "高低温循环",
     "盐雾",
@@ -1095,17 +1119,16 @@ pub(crate) const ENTERPRISE_STAGES: &[&str] = &[
     "与本地高校共建了联合实验室",
 ];
 
-pub(crate) const CLIENT_TYPES: &[&str] = &[
-    "整车厂和一级供应商",
-    "电池厂",
-    "医院和第三方检验机构",
-    "化工和冶金企业",
-    "家电和3C厂商",
-    "工程机械厂",
-    "政府和园区",
-    "食品和快消品牌",
-    "出口贸易商",
-    "装备制造企业",
+/// Typical customers per field ('/'-separated).
+pub(crate) const CLIENT_TYPES: [&str; 8] = [
+    "制造企业/政府和园区/电力和能源企业/银行和物流企业",
+    "整车厂和一级供应商/主机厂/商用车企业/出行平台",
+    "装备制造企业/工程机械厂/汽摩企业/3C电子厂商",
+    "汽摩零部件厂/家电和3C厂商/化工和建材企业/风电和轨交企业",
+    "电池厂/储能集成商/整车厂/电网和发电企业",
+    "医院和第三方检验机构/药企和CRO/基层医疗机构/兽药和养殖企业",
+    "化工和冶金企业/工业园区/建材企业/出口制造企业",
+    "食品和快消品牌/商超和电商/景区和文旅企业/餐饮连锁",
 ];
 
 #[cfg(test)]

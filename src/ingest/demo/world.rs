@@ -36,6 +36,8 @@ pub(crate) struct Vocab {
 /// One topic of the taxonomy.
 pub(crate) struct Topic {
     pub field: u8,
+    /// Software or service rather than a physical product.
+    pub software: bool,
     pub forms: Vec<&'static str>,
     pub objects: Vec<&'static str>,
     pub equip: Vec<&'static str>,
@@ -56,6 +58,8 @@ impl Vocab {
             .iter()
             .map(|t| Topic {
                 field: t.0 as u8,
+                software: super::vocab::SOFTWARE_TOPICS
+                    .contains(&t.1.split('/').next().unwrap_or("")),
                 forms: split(t.1),
                 objects: split(t.2),
                 equip: split(t.3),
@@ -255,6 +259,12 @@ const TYPE_SUIT: [[f64; 8]; 3] = [
 const GEO_IMPORTANCE: [f64; 8] = [0.85, 0.3, 0.4, 0.55, 0.1, 0.45, 0.15, 0.2];
 /// How much the exact technology matters per service.
 const TOPIC_IMPORTANCE: [f64; 8] = [1.0, 0.85, 1.0, 0.8, 0.45, 0.6, 0.6, 0.25];
+
+/// Whether only providers sharing the need's field can reach grade 1 for this service
+/// (topic importance 1: another field's provider gets topic factor 0.12 < T1).
+pub(crate) fn topic_decisive(service: u8) -> bool {
+    TOPIC_IMPORTANCE[service as usize] >= 1.0
+}
 
 /// The factors of the ground-truth fit.
 #[derive(Clone, Copy, Debug)]
@@ -566,7 +576,13 @@ pub(crate) fn sample_provider(v: &Vocab, rng: &mut Rng) -> Provider {
             } else if x < 0.09 {
                 (Place::Citywide, vec![], true)
             } else {
-                let d = core_weighted_district(rng, v, primary, 2.0);
+                let home = DISTRICTS
+                    .iter()
+                    .position(|d| org != u8::MAX && d.short == ORGS[org as usize].1);
+                let d = match home {
+                    Some(h) if rng.chance(0.8) => h as u8,
+                    _ => core_weighted_district(rng, v, primary, 2.0),
+                };
                 let y = rng.f64();
                 if y < 0.5 {
                     (Place::District(d), vec![], true)
@@ -656,7 +672,12 @@ pub(crate) fn sample_need(v: &Vocab, rng: &mut Rng, e: &Enterprise, created: i64
         let t0 = e.topics[0];
         v.topic_in(rng, v.topic_field(t0))
     };
-    let service = rng.weighted(&super::vocab::NEED_SERVICE_WEIGHT) as u8;
+    let mut service = rng.weighted(&super::vocab::NEED_SERVICE_WEIGHT) as u8;
+    if service == 0 && v.topics[topic as usize].software && rng.chance(0.6) {
+        let mut w = super::vocab::NEED_SERVICE_WEIGHT;
+        w[0] = 0.0;
+        service = rng.weighted(&w) as u8;
+    }
     let district = if rng.chance(0.95) {
         e.district
     } else {

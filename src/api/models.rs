@@ -1,0 +1,70 @@
+//! Models: list them with their metrics, reload the active one, train a new one.
+
+use super::error::ApiError;
+use crate::app::App;
+use crate::matching::training::{TrainOptions, TrainReport, train};
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub(super) fn routes() -> Router<App> {
+    Router::new()
+        .route("/v1/models", get(list))
+        .route("/v1/admin/models/reload", post(reload))
+        .route("/v1/admin/train", post(train_now))
+}
+
+async fn list(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+    let models = app.models.clone();
+    let list = tokio::task::spawn_blocking(move || models.list())
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    let active = app.models.active().map(|m| m.version.clone());
+    Ok(Json(json!({"active": active, "default_ranker": if active.is_some() {"learned"} else {"baseline"}, "results": list, "next_cursor": null})))
+}
+
+async fn reload(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+    let models = app.models.clone();
+    let version = tokio::task::spawn_blocking(move || models.reload())
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::conflict("model_unreadable", format!("无法载入模型：{e}")))?;
+    Ok(Json(json!({"active": version})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TrainBody {
+    #[serde(default)]
+    force: bool,
+    test_share: Option<f64>,
+}
+
+/// One training at a time per process.
+static TRAINING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn train_now(State(app): State<App>, super::extract::Body(body): super::extract::Body) -> Result<Json<TrainReport>, ApiError> {
+    let b: TrainBody = if body.iter().all(u8::is_ascii_whitespace) {
+        TrainBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_json", format!("请求体不是合法的 JSON：{e}")))?
+    };
+    let test_share = b.test_share.unwrap_or(0.2);
+    if !(0.05..=0.9).contains(&test_share) {
+        return Err(ApiError::bad_request("invalid_value", format!("test_share 应在 0.05 到 0.9 之间，实际 {test_share}")));
+    }
+    let _one = TRAINING
+        .try_lock()
+        .map_err(|_| ApiError::conflict("training_in_progress", "已有训练任务在进行，请稍后再试"))?;
+    let opts = TrainOptions { force: b.force, test_share, ..TrainOptions::default() };
+    let report = train(&app.store, &app.index, &app.models, &opts)
+        .await
+        .map_err(|e| match e {
+            crate::matching::training::TrainingError::Fit(msg) => ApiError::conflict("not_enough_feedback", format!("无法训练：{msg}")),
+            other => ApiError::internal(&other),
+        })?;
+    Ok(Json(report))
+}
