@@ -111,6 +111,9 @@ pub enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Name the new model (letters, digits, `-`, `_`, `.`); default: the UTC time.
+        #[arg(long)]
+        version_name: Option<String>,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -150,7 +153,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Import { files, kind, json, data } => import(&data.paths(), &files, kind, json).await,
         Command::Demo { out, judgments, seed, scale } => demo(out, judgments, seed, scale),
         Command::Reindex { data } => reindex(&data.paths()).await,
-        Command::Train { force, test_share, json, data } => train(&data.paths(), force, test_share, json).await,
+        Command::Train { force, test_share, json, version_name, data } => {
+            train(&data.paths(), force, test_share, json, version_name).await
+        }
         Command::Eval { judgments, ranker, json, data } => eval(&data.paths(), &judgments, ranker.as_deref(), json).await,
     }
 }
@@ -359,12 +364,15 @@ async fn open_app(paths: &Paths) -> Result<App> {
     }
 }
 
-async fn train(paths: &Paths, force: bool, test_share: f64, json: bool) -> Result<i32> {
+async fn train(paths: &Paths, force: bool, test_share: f64, json: bool, version: Option<String>) -> Result<i32> {
     if !(0.05..=0.9).contains(&test_share) {
         anyhow::bail!("--test-share must be between 0.05 and 0.9 (got {test_share})");
     }
+    if let Some(v) = &version {
+        crate::domain::Id::parse(v).map_err(|e| anyhow::anyhow!("--version-name: {e}"))?;
+    }
     let app = open_app(paths).await?;
-    let opts = crate::matching::training::TrainOptions { force, test_share, ..Default::default() };
+    let opts = crate::matching::training::TrainOptions { force, test_share, version, ..Default::default() };
     eprintln!("正在训练排序模型（读取反馈、拟合文本模型与领域分类器、逐条需求计算特征）…");
     let report = crate::matching::training::train(&app.store, &app.index, &app.models, &opts).await?;
     if json {

@@ -121,7 +121,7 @@ async fn chinese_search_survives_other_segmentation_synonyms_and_filters() {
 #[tokio::test]
 async fn match_ranks_with_explanations() {
     let (_dir, srv) = world().await;
-    let (status, r) = srv.post_json("/v1/match", &json!({"need_id": "N-1"})).await;
+    let (status, r) = srv.post_json("/v1/match", &json!({"need_id": "N-1", "ranker": "baseline"})).await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["ranker"], "baseline");
     let got = ids(&r, "provider");
@@ -130,6 +130,13 @@ async fn match_ranks_with_explanations() {
     let features = first["explanation"]["features"].as_array().unwrap();
     let names: Vec<&str> = features.iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["text_bm25", "service_match", "field_overlap", "geo", "geo_if_near", "type_prior"]);
+    // The default ranker is the learned one (the shipped model when none is trained here).
+    let (_, learned) = srv.post_json("/v1/match", &json!({"need_id": "N-1"})).await;
+    assert_eq!(learned["ranker"], "learned");
+    assert_eq!(learned["model_version"], "demo-1");
+    assert_eq!(ids(&learned, "provider")[0], "P-1", "{learned}");
+    let lf = learned["results"][0]["explanation"]["features"].as_array().unwrap();
+    assert_eq!(lf.len(), 14, "every feature is listed");
     // The contributions add up to the score's logit.
     let logit: f64 = features.iter().map(|f| f["contribution"].as_f64().unwrap()).sum::<f64>() - 4.0;
     let score = first["score"].as_f64().unwrap();
@@ -147,7 +154,7 @@ async fn match_ranks_with_explanations() {
 
     // Free text: service, field and place are read from the words.
     let (_, r) = srv
-        .post_json("/v1/match", &json!({"text": "想找做锂电池正极材料中试的平台，最好在两江附近", "limit": 3}))
+        .post_json("/v1/match", &json!({"text": "想找做锂电池正极材料中试的平台，最好在两江附近", "limit": 3, "ranker": "baseline"}))
         .await;
     assert_eq!(ids(&r, "provider")[0], "P-2", "{r}");
     assert_eq!(r["inferred"]["service"], "pilot_scale");

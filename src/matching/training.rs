@@ -56,6 +56,8 @@ pub struct TrainOptions {
     pub fields: FieldInferParams,
     /// Logistic regression hyper-parameters.
     pub fit: TrainParams,
+    /// The new model's version name (default: the UTC time, `YYYYMMDDTHHMMSSZ`).
+    pub version: Option<String>,
 }
 
 impl Default for TrainOptions {
@@ -69,6 +71,7 @@ impl Default for TrainOptions {
             text: TextModelParams { dims: 48, max_vocab: 12_000, ..TextModelParams::default() },
             fields: FieldInferParams::default(),
             fit: TrainParams::default(),
+            version: None,
         }
     }
 }
@@ -236,7 +239,10 @@ pub async fn train(
     })
     .await
     .map_err(|e| TrainingError::Fit(e.to_string()))??;
-    let (version, created) = version_now();
+    let (mut version, created) = version_now();
+    if let Some(v) = &opts.version {
+        version = v.clone();
+    }
     let zeros = vec![0.0; NAMES.len()];
     let names: Vec<String> = NAMES.iter().map(|s| s.to_string()).collect();
     let provisional = Arc::new(RankerModel::new(
@@ -255,6 +261,10 @@ pub async fn train(
         let mut m: HashMap<String, Vec<(String, PairLog)>> = HashMap::new();
         for ((n, p), log) in pairs {
             m.entry(n).or_default().push((p, log));
+        }
+        // Deterministic order, so a run is reproducible.
+        for v in m.values_mut() {
+            v.sort_by(|a, b| a.0.cmp(&b.0));
         }
         m
     };
@@ -393,7 +403,9 @@ fn fit_text_and_fields(
     let terms = |t: &str| -> Vec<String> { analyzer.terms(t).into_iter().map(|x| x.text).collect() };
     // (id, terms, fields) for every record with text.
     let mut docs: Vec<(String, Vec<String>, Vec<Field>)> = Vec::new();
-    for (p, _) in providers.values() {
+    let mut sorted: Vec<&(Provider, String)> = providers.values().collect();
+    sorted.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    for (p, _) in sorted {
         docs.push((format!("p:{}", p.id), super::providers::provider_terms(analyzer, p), p.fields.clone()));
     }
     for n in needs {

@@ -268,3 +268,38 @@ impl RankerModel {
         prof
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rank::features::{Extra, NeedSide};
+
+    /// The committed default model must load with this build: a format change that breaks
+    /// it fails here, not in production.
+    #[test]
+    fn the_committed_default_model_loads_and_scores() {
+        let m = RankerModel::from_json(include_str!("../../models/ranker-demo-1.json")).unwrap();
+        assert_eq!(m.version, "demo-1");
+        assert_eq!(m.feature_names.len(), NAMES.len());
+        assert!(m.metrics.contains_key("learned") && m.metrics.contains_key("bm25"));
+        let p: Provider = serde_json::from_value(serde_json::json!({"id":"P-1","name":"中试基地","services":["pilot_scale"]})).unwrap();
+        let side = NeedSide { service: Some(crate::domain::Service::PilotScale), ..NeedSide::default() };
+        let f = PairFeatures::compute(&side, &p, &[], 0.8, Extra::default());
+        let s = m.score(&f);
+        assert!(s.score > 0.0 && s.score < 1.0);
+        let logit: f64 = m.bias + s.contributions.iter().map(|c| c.contribution).sum::<f64>();
+        assert!((1.0 / (1.0 + (-logit).exp()) - s.score).abs() < 1e-12, "contributions are exact");
+        let prof = m.profile(&p, "doc", || vec!["中试".to_string(), "熟化".to_string()]);
+        assert_eq!(prof.lsa.len(), m.text.dims());
+    }
+
+    #[test]
+    fn a_broken_model_file_is_refused_with_a_reason() {
+        let mut v: serde_json::Value = serde_json::from_str(include_str!("../../models/ranker-demo-1.json")).unwrap();
+        v["weights"] = serde_json::json!([1.0]);
+        let err = RankerModel::from_json(&v.to_string()).unwrap_err().to_string();
+        assert!(err.contains("lengths"), "{err}");
+        v["feature_names"][0] = "mystery".into();
+        assert!(RankerModel::from_json(&v.to_string()).is_err());
+    }
+}

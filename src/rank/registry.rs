@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// The model shipped in the binary (trained on the demo world; see `models/MODEL_CARD.md`).
-pub const SHIPPED_MODEL: Option<&str> = None;
+pub const SHIPPED_MODEL: Option<&str> = Some(include_str!("../../models/ranker-demo-1.json"));
 
 /// A model as listed by `GET /v1/models`.
 #[derive(Debug, Clone, Serialize)]
@@ -62,8 +62,18 @@ impl ModelRegistry {
         self.dir.join(format!("ranker-{version}.json"))
     }
 
-    fn shipped() -> Result<Option<Arc<RankerModel>>, ModelError> {
-        SHIPPED_MODEL.map(|s| RankerModel::from_json(s).map(Arc::new)).transpose()
+    /// The shipped model, parsed once per process.
+    pub fn shipped() -> Result<Option<Arc<RankerModel>>, ModelError> {
+        static SHIPPED: std::sync::OnceLock<Result<Option<Arc<RankerModel>>, String>> = std::sync::OnceLock::new();
+        SHIPPED
+            .get_or_init(|| {
+                SHIPPED_MODEL
+                    .map(|s| RankerModel::from_json(s).map(Arc::new))
+                    .transpose()
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(ModelError::Invalid)
     }
 
     /// The active model (`None`: rank with the baseline).
