@@ -66,6 +66,35 @@ fn demo_world_imports_without_a_rejected_line() {
     assert_eq!(out.status.code(), Some(0), "{report}");
     assert_eq!(report["rejected_count"], 0);
     assert!(report["inserted"].as_u64().unwrap() > 100);
+
+    // train then eval, end to end, on the generated world and its judgments.
+    let data = dir.path().join("data");
+    let out = duijie().args(["train", "--json", "--data-dir"]).arg(&data).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let trained: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for r in ["learned", "baseline", "bm25", "active"] {
+        assert!(trained["metrics"][r]["ndcg_at_10"].is_number(), "{r}: {trained}");
+    }
+    assert!(data.join(format!("models/ranker-{}.json", trained["version"].as_str().unwrap())).exists());
+    let out = duijie()
+        .args(["eval", "--json", "--data-dir"])
+        .arg(&data)
+        .arg("--judgments")
+        .arg(dir.path().join("demo.judgments.jsonl"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    for set in ["needs", "queries", "commissioners"] {
+        assert!(rows.iter().any(|r| r["set"] == set && r["n"].as_u64().unwrap() > 0), "{set}: {rows:?}");
+    }
+    assert!(rows.iter().any(|r| r["ranker"].as_str().unwrap().starts_with("learned")));
+    // A judgments file with a broken line is refused with its line number.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"need_id\":\"N-1\",\"provider_id\":\"P-1\",\"grade\":7}\n").unwrap();
+    let out = duijie().args(["eval", "--data-dir"]).arg(&data).arg("--judgments").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":1:"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
