@@ -388,6 +388,13 @@ async fn train(paths: &Paths, force: bool, test_share: f64, json: bool, version:
             let auc = m.auc.map(|a| format!("{a:.4}")).unwrap_or_else(|| "—".into());
             println!("{name:<10} {auc:>8} {:>8.4} {:>8.4} {:>6}", m.ndcg_at_10, m.mrr, m.needs);
         }
+        if let Some(c) = &report.commissioner {
+            println!("科技专员 → 企业（留出的专员）：");
+            for (name, m) in c {
+                let auc = m.auc.map(|a| format!("{a:.4}")).unwrap_or_else(|| "—".into());
+                println!("{name:<10} {auc:>8} {:>8.4} {:>8.4} {:>6}", m.ndcg_at_10, m.mrr, m.needs);
+            }
+        }
         if let Some(a) = &report.field_accuracy {
             println!("领域推断（留出 {} 条）：top1 {:.3}，完全一致 {:.3}，有交集 {:.3}", a.examples, a.top1, a.exact, a.any);
         }

@@ -14,6 +14,7 @@
 
 use crate::domain::{Certification, Commissioner, Districts, Enterprise, EntityKind, Place};
 use crate::rank::FeatureContribution;
+use crate::rank::model::LinearHead;
 use crate::search::{Filter, IndexError, SearchIndex, SearchRequest};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -42,13 +43,35 @@ pub struct RankedEnterprise {
     pub features: Vec<FeatureContribution>,
 }
 
-/// Ranks enterprises for a commissioner; `text_only` ranks by BM25 alone (the floor).
+/// How enterprises are scored for a commissioner.
+#[derive(Debug, Clone, Copy)]
+pub enum CommissionerRanker<'a> {
+    /// The learned commissioner model of the active ranker file.
+    Learned(&'a LinearHead),
+    /// The hand-weighted model above.
+    Baseline,
+    /// BM25 of the enterprise against the expertise alone.
+    Bm25,
+}
+
+impl CommissionerRanker<'_> {
+    /// The name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CommissionerRanker::Learned(_) => "learned",
+            CommissionerRanker::Baseline => "baseline",
+            CommissionerRanker::Bm25 => "bm25",
+        }
+    }
+}
+
+/// Ranks enterprises for a commissioner.
 pub fn rank_enterprises(
     index: &SearchIndex,
     c: &Commissioner,
     open_needs: &HashMap<String, i64>,
     exclude: &HashSet<String>,
-    text_only: bool,
+    ranker: CommissionerRanker<'_>,
 ) -> Result<Vec<RankedEnterprise>, IndexError> {
     let mut text = c.expertise.clone().unwrap_or_default();
     for f in &c.fields {
@@ -107,16 +130,22 @@ pub fn rank_enterprises(
         };
         let open = if open_needs.get(e.id.as_str()).copied().unwrap_or(0) > 0 { 1.0 } else { 0.0 };
         let values = [district_match, field_overlap, open, bm25, priority];
-        let (score, features) = if text_only {
-            (bm25, vec![FeatureContribution { name: "text_bm25", value: bm25, contribution: bm25 }])
-        } else {
-            let features: Vec<FeatureContribution> = WEIGHTS
-                .iter()
-                .zip(values)
-                .map(|((name, w), value)| FeatureContribution { name, value, contribution: w * value })
-                .collect();
-            let logit = BIAS + features.iter().map(|f| f.contribution).sum::<f64>();
-            (1.0 / (1.0 + (-logit).exp()), features)
+        let (score, features) = match ranker {
+            CommissionerRanker::Bm25 => (bm25, vec![FeatureContribution { name: "text_bm25", value: bm25, contribution: bm25 }]),
+            CommissionerRanker::Learned(head) => {
+                let named: Vec<(&'static str, f64)> = WEIGHTS.iter().map(|(n, _)| *n).zip(values).collect();
+                let s = head.score(&named);
+                (s.score, s.contributions)
+            }
+            CommissionerRanker::Baseline => {
+                let features: Vec<FeatureContribution> = WEIGHTS
+                    .iter()
+                    .zip(values)
+                    .map(|((name, w), value)| FeatureContribution { name, value, contribution: w * value })
+                    .collect();
+                let logit = BIAS + features.iter().map(|f| f.contribution).sum::<f64>();
+                (1.0 / (1.0 + (-logit).exp()), features)
+            }
         };
         out.push(RankedEnterprise { enterprise: e, score, features });
     }

@@ -3,7 +3,7 @@
 //! service would retrieve, and NDCG@10, MRR and Recall@50 are averaged per set and ranker.
 //! MRR and recall count grade ≥ 2 as relevant; NDCG uses every grade (gain 2^g − 1).
 
-use super::commissioners::rank_enterprises;
+use super::commissioners::{CommissionerRanker, rank_enterprises};
 use super::providers::{Context, MatchRequest, order, prepare_need, prepare_text, retrieve};
 use crate::app::{App, AppError};
 use crate::domain::{Entity, EntityKind};
@@ -109,6 +109,7 @@ impl Acc {
 
 /// Evaluates the given rankers on every judged need, query and commissioner.
 pub async fn evaluate(app: &App, judgments: &Judgments, rankers: &[RankerName]) -> Result<Vec<EvalRow>, AppError> {
+    let rankers_asked = rankers;
     let mut rows = Vec::new();
     let ids: Vec<&str> = judgments.needs.keys().map(String::as_str).collect();
     let needs = app.store.get_many(EntityKind::Need, &ids).await?;
@@ -155,19 +156,34 @@ pub async fn evaluate(app: &App, judgments: &Judgments, rankers: &[RankerName]) 
         }
         rows.push(acc.row("queries", &label));
     }
-    // Commissioners: the hand-weighted commissioner ranker and BM25 over expertise.
+    // Commissioners: the learned commissioner model (when the active model has one), the
+    // hand-weighted commissioner ranker and BM25 over expertise.
     if !judgments.commissioners.is_empty() {
         let ids: Vec<&str> = judgments.commissioners.keys().map(String::as_str).collect();
         let cs = app.store.get_many(EntityKind::Commissioner, &ids).await?;
         let open = app.store.open_need_counts().await?;
-        for (label, text_only) in [("baseline", false), ("bm25", true)] {
+        let active = app.models.active();
+        let mut rankers: Vec<(String, CommissionerRanker<'_>)> = Vec::new();
+        for name in rankers_asked {
+            match name {
+                RankerName::Learned => {
+                    if let Some(head) = active.as_ref().and_then(|m| m.commissioner.as_ref()) {
+                        let v = active.as_ref().map(|m| m.version.as_str()).unwrap_or("");
+                        rankers.push((format!("learned ({v})"), CommissionerRanker::Learned(head)));
+                    }
+                }
+                RankerName::Baseline => rankers.push(("baseline".into(), CommissionerRanker::Baseline)),
+                RankerName::Bm25 => rankers.push(("bm25".into(), CommissionerRanker::Bm25)),
+            }
+        }
+        for (label, ranker) in rankers {
             let mut acc = Acc::default();
             for (id, grades) in &judgments.commissioners {
                 let Some(Entity::Commissioner(c)) = cs.get(id) else { continue };
-                let ranked = rank_enterprises(&app.index, c, &open, &HashSet::new(), text_only)?;
+                let ranked = rank_enterprises(&app.index, c, &open, &HashSet::new(), ranker)?;
                 acc.add(&ranked.iter().map(|r| r.enterprise.id.as_str()).collect::<Vec<_>>(), grades);
             }
-            rows.push(acc.row("commissioners", label));
+            rows.push(acc.row("commissioners", &label));
         }
     }
     Ok(rows)

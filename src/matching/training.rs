@@ -93,6 +93,8 @@ pub struct TrainReport {
     pub field_accuracy: Option<crate::rank::field_infer::FieldAccuracy>,
     /// Training data summary.
     pub training: TrainingSummary,
+    /// Held-out metrics of the commissioner → enterprise model, when one was trained.
+    pub commissioner: Option<BTreeMap<String, RankerMetrics>>,
 }
 
 /// Why training failed.
@@ -196,6 +198,7 @@ pub async fn train(
     };
     let mut train_stats = FeedbackStats::new(closed);
     let mut pairs: HashMap<(String, String), PairLog> = HashMap::new();
+    let mut commissioner_pairs: HashMap<(String, String), Outcome> = HashMap::new();
     let mut events = 0usize;
     let mut after = 0i64;
     loop {
@@ -205,6 +208,15 @@ pub async fn train(
         for (_, f) in &page {
             events += 1;
             add_event(f, opts.test_share, &mut train_stats, &mut pairs);
+            if let (Some(c), Some(e)) = (&f.commissioner_id, &f.enterprise_id) {
+                let o = match f.event {
+                    FeedbackEvent::Accepted | FeedbackEvent::Deal => Outcome::Accepted,
+                    FeedbackEvent::Rejected => Outcome::Rejected,
+                    _ => Outcome::Engaged,
+                };
+                let entry = commissioner_pairs.entry((c.to_string(), e.to_string())).or_insert(o);
+                *entry = (*entry).max(o);
+            }
         }
     }
     let propensity = train_stats.propensities();
@@ -332,6 +344,7 @@ pub async fn train(
         let m = evaluate_active(store, index, &analyzer, a, &tests, &train_stats).await?;
         metrics.insert("active".to_string(), m);
     }
+    model.commissioner = commissioner_head(store, index, &commissioner_pairs, opts).await?;
     model.training = TrainingSummary {
         events,
         pairs: fitted.rows,
@@ -364,6 +377,7 @@ pub async fn train(
         metrics,
         field_accuracy,
         training: model.training.clone(),
+        commissioner: model.commissioner.as_ref().map(|c| c.metrics.clone()),
     })
 }
 
@@ -555,4 +569,106 @@ async fn evaluate_active(
         rescored.push(TestNeed { need_id: t.need_id.clone(), items });
     }
     Ok(evaluate(&rescored, |f| active.score(f).score))
+}
+
+/// Fits the commissioner → enterprise model from commissioner feedback (accepted
+/// positive; contacted without acceptance, or rejected, negative; a few retrieved but
+/// never-contacted enterprises weak negatives), holding out a fifth of the commissioners.
+/// `None` when there are fewer than 20 acceptances.
+async fn commissioner_head(
+    store: &Store,
+    index: &Arc<SearchIndex>,
+    pairs: &HashMap<(String, String), Outcome>,
+    opts: &TrainOptions,
+) -> Result<Option<crate::rank::model::LinearHead>, TrainingError> {
+    use super::commissioners::{CommissionerRanker, WEIGHTS, rank_enterprises};
+    let positives = pairs.values().filter(|o| **o >= Outcome::Accepted).count();
+    if positives < 20 {
+        return Ok(None);
+    }
+    let mut by_c: BTreeMap<&str, HashMap<&str, Outcome>> = BTreeMap::new();
+    for ((c, e), o) in pairs {
+        by_c.entry(c.as_str()).or_default().insert(e.as_str(), *o);
+    }
+    let ids: Vec<&str> = by_c.keys().copied().collect();
+    let cs = store.get_many(EntityKind::Commissioner, &ids).await?;
+    let open = store.open_need_counts().await?;
+    let mut examples = Vec::new();
+    let mut tests: Vec<Vec<([f64; 5], u8)>> = Vec::new();
+    let mut trained = 0usize;
+    for (cid, logged) in &by_c {
+        let Some(Entity::Commissioner(c)) = cs.get(*cid) else { continue };
+        let ranked = rank_enterprises(index, c, &open, &HashSet::new(), CommissionerRanker::Baseline)?;
+        let rows: Vec<([f64; 5], Option<Outcome>, u64)> = ranked
+            .iter()
+            .map(|r| {
+                let mut v = [0.0; 5];
+                for (slot, (name, _)) in v.iter_mut().zip(WEIGHTS) {
+                    *slot = r.features.iter().find(|f| f.name == name).map(|f| f.value).unwrap_or(0.0);
+                }
+                let id = r.enterprise.id.as_str();
+                (v, logged.get(id).copied(), hash_of(id, hash_of(cid, 23)))
+            })
+            .collect();
+        if is_test_need(cid, opts.test_share) {
+            tests.push(rows.iter().map(|(v, o, _)| (*v, if o.is_some_and(|o| o >= Outcome::Accepted) { 2 } else { 0 })).collect());
+            continue;
+        }
+        trained += 1;
+        let mut unseen: Vec<&([f64; 5], Option<Outcome>, u64)> = rows.iter().filter(|r| r.1.is_none()).collect();
+        unseen.sort_by_key(|r| r.2);
+        for (v, o, _) in &rows {
+            match o {
+                Some(o) if *o >= Outcome::Accepted => examples.push(Example { x: v.to_vec(), label: true, weight: 1.0 }),
+                Some(_) => examples.push(Example { x: v.to_vec(), label: false, weight: 0.5 }),
+                None => {}
+            }
+        }
+        for (v, _, _) in unseen.into_iter().take(10) {
+            examples.push(Example { x: v.to_vec(), label: false, weight: opts.weak_weight });
+        }
+    }
+    let fitted = match fit(&examples, &opts.fit) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(error = %e, "commissioner model not trained");
+            return Ok(None);
+        }
+    };
+    let names: Vec<String> = WEIGHTS.iter().map(|(n, _)| n.to_string()).collect();
+    let mut head = crate::rank::model::LinearHead {
+        feature_names: names,
+        mean: fitted.mean,
+        std: fitted.std,
+        weights: fitted.weights,
+        bias: fitted.bias,
+        metrics: BTreeMap::new(),
+        trained_on: (trained, examples.len()),
+    };
+    let eval = |score: &dyn Fn(&[f64; 5]) -> f64| -> RankerMetrics {
+        let mut ndcgs = Vec::new();
+        let mut rrs = Vec::new();
+        let mut labelled = Vec::new();
+        for t in &tests {
+            let mut s: Vec<(f64, usize, u8)> = t.iter().enumerate().map(|(i, (v, g))| (score(v), i, *g)).collect();
+            s.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let ids: Vec<String> = s.iter().map(|x| x.1.to_string()).collect();
+            let grades: HashMap<String, u8> = s.iter().filter(|x| x.2 > 0).map(|x| (x.1.to_string(), x.2)).collect();
+            let ranked: Vec<&str> = ids.iter().map(String::as_str).collect();
+            if let Some(n) = ndcg_at(&ranked, &grades, 10) {
+                ndcgs.push(n);
+                rrs.push(reciprocal_rank(&ranked, &grades, 1));
+            }
+            labelled.extend(s.iter().map(|x| (x.0, x.2 > 0)));
+        }
+        RankerMetrics { auc: auc(&labelled), ndcg_at_10: mean(ndcgs.iter().copied()), mrr: mean(rrs), needs: ndcgs.len() }
+    };
+    let named = |v: &[f64; 5]| -> Vec<(&'static str, f64)> { WEIGHTS.iter().map(|(n, _)| *n).zip(v.iter().copied()).collect() };
+    let learned = eval(&|v| head.score(&named(v)).score);
+    let baseline = eval(&|v| WEIGHTS.iter().zip(v).map(|((_, w), x)| w * x).sum::<f64>());
+    let bm25 = eval(&|v| v[3]);
+    head.metrics.insert("learned".into(), learned);
+    head.metrics.insert("baseline".into(), baseline);
+    head.metrics.insert("bm25".into(), bm25);
+    Ok(Some(head))
 }

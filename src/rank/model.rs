@@ -100,11 +100,59 @@ pub struct RankerModel {
     pub metrics: BTreeMap<String, RankerMetrics>,
     /// Held-out accuracy of the field classifier.
     pub field_accuracy: Option<FieldAccuracy>,
+    /// The commissioner → enterprise model, when commissioner feedback allowed one.
+    #[serde(default)]
+    pub commissioner: Option<LinearHead>,
     /// Where each feature sits in [`NAMES`] (rebuilt on load).
     #[serde(skip)]
     slots: Vec<usize>,
     #[serde(skip)]
     profiles: RwLock<HashMap<String, (u64, Arc<Profile>)>>,
+}
+
+/// A small logistic model over named features (the commissioner → enterprise ranker).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LinearHead {
+    /// Feature names, in weight order.
+    pub feature_names: Vec<String>,
+    /// Standardisation means.
+    pub mean: Vec<f64>,
+    /// Standardisation standard deviations.
+    pub std: Vec<f64>,
+    /// Weights on standardised features.
+    pub weights: Vec<f64>,
+    /// Bias.
+    pub bias: f64,
+    /// Held-out metrics (`learned`, `baseline`, `bm25`).
+    pub metrics: BTreeMap<String, RankerMetrics>,
+    /// Commissioners and labelled pairs trained on.
+    pub trained_on: (usize, usize),
+}
+
+impl LinearHead {
+    /// Scores named feature values (missing names count 0): the probability and each
+    /// feature's exact contribution to the logit.
+    pub fn score(&self, values: &[(&'static str, f64)]) -> Scored {
+        let mut logit = self.bias;
+        let contributions = values
+            .iter()
+            .filter_map(|(name, value)| {
+                let i = self.feature_names.iter().position(|n| n == name)?;
+                let c = self.weights[i] * (value - self.mean[i]) / self.std[i];
+                logit += c;
+                Some(FeatureContribution { name, value: *value, contribution: c })
+            })
+            .collect();
+        Scored { score: 1.0 / (1.0 + (-logit).exp()), contributions }
+    }
+
+    fn check(&self) -> Result<(), ModelError> {
+        let n = self.feature_names.len();
+        if n == 0 || self.mean.len() != n || self.std.len() != n || self.weights.len() != n || self.std.iter().any(|s| !(*s > 0.0)) {
+            return Err(ModelError::Invalid("commissioner model shapes differ".into()));
+        }
+        Ok(())
+    }
 }
 
 /// A provider as the model sees it: text vectors and (possibly inferred) fields.
@@ -157,6 +205,7 @@ impl RankerModel {
             training: TrainingSummary::default(),
             metrics: BTreeMap::new(),
             field_accuracy: None,
+            commissioner: None,
             slots: Vec::new(),
             profiles: RwLock::new(HashMap::new()),
         };
@@ -189,6 +238,9 @@ impl RankerModel {
             .collect::<Result<_, _>>()?;
         self.text.validate().map_err(|e| ModelError::Invalid(e.to_string()))?;
         self.fields.validate().map_err(|e| ModelError::Invalid(e.to_string()))?;
+        if let Some(c) = &self.commissioner {
+            c.check()?;
+        }
         Ok(())
     }
 
