@@ -28,6 +28,7 @@ async fn main() -> anyhow::Result<()> {
     println!("demo world scale {scale}: {lines} records ({:.1} MB) generated in {:.2} s", entities.len() as f64 / 1e6, t.elapsed().as_secs_f64());
 
     let app = App::open(&paths).await?;
+    let app_for_breakdown = app.clone();
     let t = Instant::now();
     let report = app.import(&entities[..], &SourceFormat::Jsonl).await?;
     let secs = t.elapsed().as_secs_f64();
@@ -69,5 +70,55 @@ async fn main() -> anyhow::Result<()> {
     );
     let _ = tx.send(());
     server.await??;
+    breakdown(&app_for_breakdown, summary.needs.min(500)).await?;
+    Ok(())
+}
+
+/// Where a match spends its time, in process (no HTTP): preparing the need, retrieving
+/// candidates, and scoring them with each ranker (features + score, no explanations).
+async fn breakdown(app: &App, needs: usize) -> anyhow::Result<()> {
+    use duijie::domain::{Entity, EntityKind};
+    use duijie::matching::{Context, order, prepare_need, retrieve};
+    use duijie::rank::RankerName;
+    let analyzer = app.index.analyzer().clone();
+    let stats = app.stats.read().expect("stats").clone();
+    for name in [RankerName::Learned, RankerName::Baseline] {
+        let ranker = app.ranker(name, None)?;
+        let ctx = Context { ranker: &ranker, stats: &stats, analyzer: &analyzer };
+        let (mut prep, mut retr, mut score, mut cands) = (Vec::new(), Vec::new(), Vec::new(), 0usize);
+        for pass in 0..2 {
+            for i in 0..needs {
+                let id = format!("N-{:06}", i + 1);
+                let Some(Entity::Need(need)) = app.store.get(EntityKind::Need, &id).await? else { continue };
+                let t = Instant::now();
+                let prepared = prepare_need(&need, &analyzer, ranker.model().map(|m| m.as_ref()));
+                let t1 = Instant::now();
+                let (c, _) = retrieve(&app.index, &prepared, &[])?;
+                let t2 = Instant::now();
+                let ranked = order(ctx, &prepared, &c);
+                let t3 = Instant::now();
+                if pass == 1 {
+                    // The first pass warms the caches (as a running server's are).
+                    prep.push((t1 - t).as_secs_f64() * 1e3);
+                    retr.push((t2 - t1).as_secs_f64() * 1e3);
+                    score.push((t3 - t2).as_secs_f64() * 1e3);
+                    cands += ranked.len();
+                }
+            }
+        }
+        let med = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied().unwrap_or(0.0)
+        };
+        let n = score.len().max(1);
+        println!(
+            "{:<8} per match (median over {n} needs, {:.0} candidates on average): prepare {:.3} ms, retrieve {:.3} ms, features+score {:.3} ms",
+            ranker.name(),
+            cands as f64 / n as f64,
+            med(&mut prep),
+            med(&mut retr),
+            med(&mut score)
+        );
+    }
     Ok(())
 }

@@ -64,7 +64,7 @@ pub struct Context<'a> {
 #[derive(Debug, Clone)]
 pub struct Candidate {
     /// The record.
-    pub provider: Provider,
+    pub provider: Arc<Provider>,
     /// The stored JSON (cache key for the model's profile).
     pub doc: String,
     /// BM25 over the best candidate's (0 when retrieved by structure only).
@@ -317,11 +317,11 @@ pub fn retrieve(
     })?;
     let query_terms: Vec<String> = by_text.terms.iter().map(|(t, _)| t.clone()).collect();
     let best = by_text.hits.first().map(|h| h.score).unwrap_or(0.0).max(f32::EPSILON);
-    let mut docs: Vec<(String, f64)> = Vec::new();
+    let mut docs: Vec<(String, String, f64)> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     for h in by_text.hits {
         seen.insert(h.id.clone());
-        docs.push((h.doc, f64::from(h.score / best)));
+        docs.push((h.id, h.doc, f64::from(h.score / best)));
     }
     if let Some(service) = prepared.side.service {
         let mut structured = filter;
@@ -337,17 +337,13 @@ pub fn retrieve(
                 break;
             }
             if seen.insert(h.id.clone()) {
-                docs.push((h.doc, 0.0));
+                docs.push((h.id, h.doc, 0.0));
             }
         }
     }
     let candidates = docs
         .into_iter()
-        .map(|(doc, bm25)| {
-            let provider: Provider = serde_json::from_str(&doc)
-                .map_err(|e| IndexError::Task(format!("stored provider does not parse: {e}")))?;
-            Ok(Candidate { provider, doc, bm25 })
-        })
+        .map(|(id, doc, bm25)| Ok(Candidate { provider: index.parsed_provider(&id, &doc)?, doc, bm25 }))
         .collect::<Result<Vec<_>, IndexError>>()?;
     Ok((candidates, query_terms))
 }
@@ -418,7 +414,7 @@ pub fn rank(
         .map(|(score, c, f, s)| {
             let matched = matched_terms(ctx.analyzer, &c.provider, &query);
             MatchResult {
-                provider: serde_json::to_value(&c.provider).expect("providers serialise"),
+                provider: serde_json::to_value(&*c.provider).expect("providers serialise"),
                 score,
                 explanation: Explanation::new(s, &f, prepared.side.service, matched),
             }

@@ -303,7 +303,7 @@ pub async fn train(
                 for (pid, _) in logs {
                     if !retrieved.contains(pid) {
                         if let Some((p, doc)) = providers.get(pid) {
-                            cands.push(Candidate { provider: p.clone(), doc: doc.clone(), bm25: 0.0 });
+                            cands.push(Candidate { provider: Arc::new(p.clone()), doc: doc.clone(), bm25: 0.0 });
                         }
                     }
                 }
@@ -562,7 +562,7 @@ async fn evaluate_active(
             .filter_map(|(pid, f, g)| {
                 let Some(Entity::Provider(p)) = providers.get(pid) else { return None };
                 let doc = Entity::Provider(p.clone()).to_json().to_string();
-                let c = Candidate { provider: p.clone(), doc, bm25: f.values[0] };
+                let c = Candidate { provider: Arc::new(p.clone()), doc, bm25: f.values[0] };
                 Some((pid.clone(), features(ctx, &prepared, &c, (0, 0)), *g))
             })
             .collect();

@@ -105,7 +105,12 @@ pub struct SearchIndex {
     /// Serialises catch-ups: one writer applies the log at a time.
     sync: tokio::sync::Mutex<()>,
     dir: PathBuf,
+    /// Parsed providers by id, with a hash of the stored text they came from.
+    providers: std::sync::RwLock<std::collections::HashMap<String, (u64, Arc<crate::domain::Provider>)>>,
 }
+
+/// Parsed providers kept before the cache is cleared.
+const PROVIDER_CACHE_LIMIT: usize = 500_000;
 
 impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -184,7 +189,32 @@ impl SearchIndex {
             applied: AtomicI64::new(applied),
             sync: tokio::sync::Mutex::new(()),
             dir,
+            providers: Default::default(),
         })
+    }
+
+    /// The provider a stored document holds, parsed once per content (hits of the same
+    /// provider across requests share one `Arc`).
+    pub fn parsed_provider(&self, id: &str, doc: &str) -> Result<Arc<crate::domain::Provider>, IndexError> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        doc.hash(&mut h);
+        let key = h.finish();
+        if let Some((k, p)) = self.providers.read().ok().and_then(|c| c.get(id).cloned()) {
+            if k == key {
+                return Ok(p);
+            }
+        }
+        let p: crate::domain::Provider = serde_json::from_str(doc)
+            .map_err(|e| IndexError::Task(format!("stored provider {id} does not parse: {e}")))?;
+        let p = Arc::new(p);
+        if let Ok(mut c) = self.providers.write() {
+            if c.len() >= PROVIDER_CACHE_LIMIT {
+                c.clear();
+            }
+            c.insert(id.to_string(), (key, p.clone()));
+        }
+        Ok(p)
     }
 
     /// The shared analyzer.
