@@ -299,3 +299,29 @@ async fn a_crash_between_store_and_index_commit_is_repaired_on_start() {
     assert_eq!(ids(&r, "")[0], "P-77");
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_world_serves_a_first_screen_of_ten_explained_providers() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = duijie::app::App::open(&paths(dir.path())).await.unwrap();
+    assert!(app.is_empty().await.unwrap());
+    let report = app.load_demo().await.unwrap();
+    assert_eq!(report.rejected_count, 0);
+    let srv = TestServer::serve(app).await;
+    let (_, stats) = srv.get("/v1/stats").await;
+    assert_eq!(stats["counts"]["enterprises"], 2000);
+    assert_eq!(stats["counts"]["needs"], 3000);
+    assert_eq!(stats["counts"]["providers"], 600);
+    assert_eq!(stats["counts"]["commissioners"], 150);
+    assert!(stats["counts"]["feedback"].as_i64().unwrap() > 30_000);
+    assert_eq!(stats["index"]["lag"], 0);
+    let (status, r) = srv.post_json("/v1/match", &json!({"need_id": "N-000001"})).await;
+    assert_eq!(status, 200, "{r}");
+    let results = r["results"].as_array().unwrap();
+    assert_eq!(results.len(), 10);
+    for x in results {
+        assert!(!x["explanation"]["summary"].as_str().unwrap().is_empty());
+        assert_eq!(x["explanation"]["features"].as_array().unwrap().len(), 14);
+    }
+    srv.stop().await;
+}
