@@ -18,14 +18,26 @@ async fn main() -> anyhow::Result<()> {
     let scale: f64 = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(1.0);
     let requests: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1000);
     let dir = tempfile::tempdir()?;
-    let paths = Paths { data_dir: dir.path().to_path_buf(), database_url: None, models_dir: None };
+    let paths = Paths {
+        data_dir: dir.path().to_path_buf(),
+        database_url: None,
+        models_dir: None,
+    };
 
     let mut entities = Vec::new();
     let mut judgments = Vec::new();
     let t = Instant::now();
-    let summary = write_world(&DemoConfig { seed: 42, scale }, &mut entities, &mut judgments)?;
+    let summary = write_world(
+        &DemoConfig { seed: 42, scale },
+        &mut entities,
+        &mut judgments,
+    )?;
     let lines = entities.iter().filter(|b| **b == b'\n').count();
-    println!("demo world scale {scale}: {lines} records ({:.1} MB) generated in {:.2} s", entities.len() as f64 / 1e6, t.elapsed().as_secs_f64());
+    println!(
+        "demo world scale {scale}: {lines} records ({:.1} MB) generated in {:.2} s",
+        entities.len() as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
 
     let app = App::open(&paths).await?;
     let app_for_breakdown = app.clone();
@@ -54,7 +66,11 @@ async fn main() -> anyhow::Result<()> {
     for i in 0..requests {
         let need = format!("N-{:06}", i % needs + 1);
         let t = Instant::now();
-        let r = client.post(&url).json(&serde_json::json!({"need_id": need})).send().await?;
+        let r = client
+            .post(&url)
+            .json(&serde_json::json!({"need_id": need}))
+            .send()
+            .await?;
         let ok = r.status().is_success();
         let body: serde_json::Value = r.json().await?;
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -84,12 +100,19 @@ async fn breakdown(app: &App, needs: usize) -> anyhow::Result<()> {
     let stats = app.stats.read().expect("stats").clone();
     for name in [RankerName::Learned, RankerName::Baseline] {
         let ranker = app.ranker(name, None)?;
-        let ctx = Context { ranker: &ranker, stats: &stats, analyzer: &analyzer };
-        let (mut prep, mut retr, mut score, mut cands) = (Vec::new(), Vec::new(), Vec::new(), 0usize);
+        let ctx = Context {
+            ranker: &ranker,
+            stats: &stats,
+            analyzer: &analyzer,
+        };
+        let (mut prep, mut retr, mut score, mut cands) =
+            (Vec::new(), Vec::new(), Vec::new(), 0usize);
         for pass in 0..2 {
             for i in 0..needs {
                 let id = format!("N-{:06}", i + 1);
-                let Some(Entity::Need(need)) = app.store.get(EntityKind::Need, &id).await? else { continue };
+                let Some(Entity::Need(need)) = app.store.get(EntityKind::Need, &id).await? else {
+                    continue;
+                };
                 let t = Instant::now();
                 let prepared = prepare_need(&need, &analyzer, ranker.model().map(|m| m.as_ref()));
                 let t1 = Instant::now();

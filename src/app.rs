@@ -3,18 +3,18 @@
 //! load the demo world into an empty store) and in the background (follow the change
 //! log). The `api` and `cli` layers call these; nothing here knows HTTP.
 
+use crate::domain::{EntityKind, NeedStatus};
 use crate::ingest::demo::{self, DemoConfig};
 use crate::ingest::{ImportError, ImportReport, Importer, SourceFormat};
-use crate::domain::{EntityKind, NeedStatus};
 use crate::rank::registry::ModelRegistry;
 use crate::rank::{FeedbackStats, ModelError, Ranker, RankerName};
 use crate::search::{Analyzer, IndexError, SearchIndex};
 use crate::store::{ListFilter, Store, StoreError};
-use std::sync::RwLock;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 /// Errors while starting or running the application's own work.
@@ -51,9 +51,9 @@ pub struct Paths {
 impl Paths {
     /// The store URL in effect.
     pub fn store_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("duijie.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("duijie.db").display()))
     }
 
     /// The index directory.
@@ -63,7 +63,9 @@ impl Paths {
 
     /// The models directory in effect.
     pub fn models_dir(&self) -> PathBuf {
-        self.models_dir.clone().unwrap_or_else(|| self.data_dir.join("models"))
+        self.models_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("models"))
     }
 }
 
@@ -87,7 +89,11 @@ impl App {
     pub async fn open(paths: &Paths) -> Result<App, AppError> {
         std::fs::create_dir_all(&paths.data_dir).map_err(StoreError::Io)?;
         let store = Store::open(&paths.store_url()).await?;
-        let analyzer = Arc::new(tokio::task::spawn_blocking(Analyzer::new).await.map_err(|e| IndexError::Task(e.to_string()))?);
+        let analyzer = Arc::new(
+            tokio::task::spawn_blocking(Analyzer::new)
+                .await
+                .map_err(|e| IndexError::Task(e.to_string()))?,
+        );
         let index = Arc::new(SearchIndex::open(&paths.index_dir(), analyzer)?);
         let models = Arc::new(ModelRegistry::open(&paths.models_dir())?);
         let stats = FeedbackStats::new(closed_needs(&store).await?);
@@ -100,7 +106,12 @@ impl App {
         };
         app.refresh_stats().await?;
         let status = app.index.catch_up(&app.store).await?;
-        tracing::info!(backend = app.store.backend(), applied_seq = status.applied_seq, documents = status.documents, "store and index open");
+        tracing::info!(
+            backend = app.store.backend(),
+            applied_seq = status.applied_seq,
+            documents = status.documents,
+            "store and index open"
+        );
         Ok(app)
     }
 
@@ -135,7 +146,9 @@ impl App {
         loop {
             let after = self.stats_seq.load(Ordering::SeqCst);
             let page = self.store.feedback_page(after, 10_000).await?;
-            let Some((last, _)) = page.last() else { return Ok(()) };
+            let Some((last, _)) = page.last() else {
+                return Ok(());
+            };
             let last = *last;
             {
                 let mut stats = self.stats.write().expect("stats lock");
@@ -204,12 +217,19 @@ impl App {
 
 /// Needs that are closed (their accepted engagements no longer load a provider).
 async fn closed_needs(store: &Store) -> Result<Vec<String>, StoreError> {
-    let filter = ListFilter { enterprise_id: None, status: Some(NeedStatus::Closed.code().to_string()) };
+    let filter = ListFilter {
+        enterprise_id: None,
+        status: Some(NeedStatus::Closed.code().to_string()),
+    };
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store.list(EntityKind::Need, &filter, cursor.as_deref(), 5_000).await?;
-        let Some(last) = page.last() else { return Ok(out) };
+        let page = store
+            .list(EntityKind::Need, &filter, cursor.as_deref(), 5_000)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(out);
+        };
         cursor = Some(last.id().to_string());
         out.extend(page.iter().map(|e| e.id().to_string()));
     }

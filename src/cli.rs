@@ -135,10 +135,16 @@ pub enum Command {
 
 /// Starts logging: `RUST_LOG` filters (default `info` for `serve`, `warn` otherwise).
 pub fn init_logging(cli: &Cli) {
-    let default = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
+    let default = if matches!(cli.command, Command::Serve { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if cli.log_format == "json" {
         builder.json().init();
     } else {
@@ -149,20 +155,49 @@ pub fn init_logging(cli: &Cli) {
 /// Runs a parsed command line; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Serve { addr, no_demo, follow_ms, data } => serve(&data.paths(), &addr, no_demo, follow_ms).await,
-        Command::Import { files, kind, json, data } => import(&data.paths(), &files, kind, json).await,
-        Command::Demo { out, judgments, seed, scale } => demo(out, judgments, seed, scale),
+        Command::Serve {
+            addr,
+            no_demo,
+            follow_ms,
+            data,
+        } => serve(&data.paths(), &addr, no_demo, follow_ms).await,
+        Command::Import {
+            files,
+            kind,
+            json,
+            data,
+        } => import(&data.paths(), &files, kind, json).await,
+        Command::Demo {
+            out,
+            judgments,
+            seed,
+            scale,
+        } => demo(out, judgments, seed, scale),
         Command::Reindex { data } => reindex(&data.paths()).await,
-        Command::Train { force, test_share, json, version_name, data } => {
-            train(&data.paths(), force, test_share, json, version_name).await
-        }
-        Command::Eval { judgments, ranker, json, data } => eval(&data.paths(), &judgments, ranker.as_deref(), json).await,
+        Command::Train {
+            force,
+            test_share,
+            json,
+            version_name,
+            data,
+        } => train(&data.paths(), force, test_share, json, version_name).await,
+        Command::Eval {
+            judgments,
+            ranker,
+            json,
+            data,
+        } => eval(&data.paths(), &judgments, ranker.as_deref(), json).await,
     }
 }
 
 async fn serve(paths: &Paths, addr: &str, no_demo: bool, follow_ms: u64) -> Result<i32> {
     let started = Instant::now();
-    let app = App::open(paths).await.with_context(|| format!("opening the data directory {}", display_dir(&paths.data_dir)))?;
+    let app = App::open(paths).await.with_context(|| {
+        format!(
+            "opening the data directory {}",
+            display_dir(&paths.data_dir)
+        )
+    })?;
     if !no_demo && app.is_empty().await? {
         eprintln!("存储为空，正在载入演示数据（重庆示例生态）…");
         let report = app.load_demo().await?;
@@ -174,7 +209,10 @@ async fn serve(paths: &Paths, addr: &str, no_demo: bool, follow_ms: u64) -> Resu
     let local = listener.local_addr()?;
     let follower = app.follow_changes(Duration::from_millis(follow_ms.max(50)));
     tracing::info!(addr = %local, data_dir = %display_dir(&paths.data_dir), startup_ms = started.elapsed().as_millis() as u64, "duijie listening");
-    eprintln!("duijie 已启动：http://{local}  （数据目录 {}）", display_dir(&paths.data_dir));
+    eprintln!(
+        "duijie 已启动：http://{local}  （数据目录 {}）",
+        display_dir(&paths.data_dir)
+    );
     crate::api::serve(app.clone(), listener, shutdown_signal()).await?;
     follower.abort();
     app.store.close().await;
@@ -211,7 +249,8 @@ async fn import(paths: &Paths, files: &[PathBuf], kind: Option<String>, json: bo
     let mut any_rejected = false;
     let started = Instant::now();
     for file in files {
-        let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let size = f.metadata().map(|m| m.len()).unwrap_or(0);
         let mut format = SourceFormat::for_path(file);
         if let (SourceFormat::Csv { kind: k }, Some(given)) = (&mut format, &kind) {
@@ -219,9 +258,11 @@ async fn import(paths: &Paths, files: &[PathBuf], kind: Option<String>, json: bo
         }
         let bar = indicatif::ProgressBar::new(size);
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} 剩余 {eta}")
-                .expect("template is valid")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} 剩余 {eta}",
+            )
+            .expect("template is valid")
+            .progress_chars("=> "),
         );
         bar.set_message(file.display().to_string());
         if json || size < 1_000_000 {
@@ -229,7 +270,9 @@ async fn import(paths: &Paths, files: &[PathBuf], kind: Option<String>, json: bo
         }
         let b = bar.clone();
         let mut importer = Importer::new(&store).on_progress(move |n| b.set_position(n));
-        importer.read(BufReader::with_capacity(1 << 20, f), &format).await
+        importer
+            .read(BufReader::with_capacity(1 << 20, f), &format)
+            .await
             .with_context(|| format!("importing {}", file.display()))?;
         let report = importer.finish().await?;
         bar.finish_and_clear();
@@ -283,7 +326,10 @@ fn print_report(name: &str, r: &ImportReport) {
         println!("  拒绝 第 {} 行 [{}] {}", p.line, p.code, p.detail);
     }
     if r.rejected_count > PRINTED_REJECTIONS {
-        println!("  …… 另有 {} 行被拒绝（--json 可查看全部）", r.rejected_count - PRINTED_REJECTIONS);
+        println!(
+            "  …… 另有 {} 行被拒绝（--json 可查看全部）",
+            r.rejected_count - PRINTED_REJECTIONS
+        );
     }
     for w in r.warnings.iter().take(PRINTED_REJECTIONS) {
         println!("  提醒 第 {} 行 [{}] {}", w.line, w.code, w.detail);
@@ -299,14 +345,16 @@ fn demo(out: Option<PathBuf>, judgments: Option<PathBuf>, seed: u64, scale: f64)
         None => PathBuf::from("demo.judgments.jsonl"),
     });
     let mut jw = std::io::BufWriter::new(
-        std::fs::File::create(&judgments).with_context(|| format!("cannot create {}", judgments.display()))?,
+        std::fs::File::create(&judgments)
+            .with_context(|| format!("cannot create {}", judgments.display()))?,
     );
     let cfg = DemoConfig { seed, scale };
     let started = Instant::now();
     let summary = match &out {
         Some(p) => {
             let mut w = std::io::BufWriter::new(
-                std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot create {}", p.display()))?,
             );
             let s = write_world(&cfg, &mut w, &mut jw)?;
             w.flush()?;
@@ -339,7 +387,9 @@ async fn reindex(paths: &Paths) -> Result<i32> {
     let store = open_store(paths).await?;
     let index = match SearchIndex::open(&paths.index_dir(), Arc::new(Analyzer::new())) {
         Ok(i) => Arc::new(i),
-        Err(IndexError::Busy) => anyhow::bail!("the search index is in use by a running `duijie serve`; stop it first, or let it follow the store"),
+        Err(IndexError::Busy) => anyhow::bail!(
+            "the search index is in use by a running `duijie serve`; stop it first, or let it follow the store"
+        ),
         Err(e) => return Err(e.into()),
     };
     let started = Instant::now();
@@ -360,11 +410,22 @@ async fn open_app(paths: &Paths) -> Result<App> {
         Err(crate::app::AppError::Index(IndexError::Busy)) => anyhow::bail!(
             "the search index is in use by a running `duijie serve`; use its HTTP API (POST /v1/admin/train) or stop it first"
         ),
-        Err(e) => Err(e).with_context(|| format!("opening the data directory {}", display_dir(&paths.data_dir))),
+        Err(e) => Err(e).with_context(|| {
+            format!(
+                "opening the data directory {}",
+                display_dir(&paths.data_dir)
+            )
+        }),
     }
 }
 
-async fn train(paths: &Paths, force: bool, test_share: f64, json: bool, version: Option<String>) -> Result<i32> {
+async fn train(
+    paths: &Paths,
+    force: bool,
+    test_share: f64,
+    json: bool,
+    version: Option<String>,
+) -> Result<i32> {
     if !(0.05..=0.9).contains(&test_share) {
         anyhow::bail!("--test-share must be between 0.05 and 0.9 (got {test_share})");
     }
@@ -372,31 +433,62 @@ async fn train(paths: &Paths, force: bool, test_share: f64, json: bool, version:
         crate::domain::Id::parse(v).map_err(|e| anyhow::anyhow!("--version-name: {e}"))?;
     }
     let app = open_app(paths).await?;
-    let opts = crate::matching::training::TrainOptions { force, test_share, version, ..Default::default() };
+    let opts = crate::matching::training::TrainOptions {
+        force,
+        test_share,
+        version,
+        ..Default::default()
+    };
     eprintln!("正在训练排序模型（读取反馈、拟合文本模型与领域分类器、逐条需求计算特征）…");
-    let report = crate::matching::training::train(&app.store, &app.index, &app.models, &opts).await?;
+    let report =
+        crate::matching::training::train(&app.store, &app.index, &app.models, &opts).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         let t = &report.training;
         println!(
             "模型 {}：反馈 {} 条，训练需求 {}，测试需求 {}，样本 {}（正例 {}），文本语料 {} 篇，用时 {:.1} 秒",
-            report.version, t.events, t.train_needs, t.test_needs, t.pairs, t.positives, t.text_docs, t.seconds
+            report.version,
+            t.events,
+            t.train_needs,
+            t.test_needs,
+            t.pairs,
+            t.positives,
+            t.text_docs,
+            t.seconds
         );
-        println!("{:<10} {:>8} {:>8} {:>8} {:>6}", "ranker", "AUC", "NDCG@10", "MRR", "needs");
+        println!(
+            "{:<10} {:>8} {:>8} {:>8} {:>6}",
+            "ranker", "AUC", "NDCG@10", "MRR", "needs"
+        );
         for (name, m) in &report.metrics {
-            let auc = m.auc.map(|a| format!("{a:.4}")).unwrap_or_else(|| "—".into());
-            println!("{name:<10} {auc:>8} {:>8.4} {:>8.4} {:>6}", m.ndcg_at_10, m.mrr, m.needs);
+            let auc = m
+                .auc
+                .map(|a| format!("{a:.4}"))
+                .unwrap_or_else(|| "—".into());
+            println!(
+                "{name:<10} {auc:>8} {:>8.4} {:>8.4} {:>6}",
+                m.ndcg_at_10, m.mrr, m.needs
+            );
         }
         if let Some(c) = &report.commissioner {
             println!("科技专员 → 企业（留出的专员）：");
             for (name, m) in c {
-                let auc = m.auc.map(|a| format!("{a:.4}")).unwrap_or_else(|| "—".into());
-                println!("{name:<10} {auc:>8} {:>8.4} {:>8.4} {:>6}", m.ndcg_at_10, m.mrr, m.needs);
+                let auc = m
+                    .auc
+                    .map(|a| format!("{a:.4}"))
+                    .unwrap_or_else(|| "—".into());
+                println!(
+                    "{name:<10} {auc:>8} {:>8.4} {:>8.4} {:>6}",
+                    m.ndcg_at_10, m.mrr, m.needs
+                );
             }
         }
         if let Some(a) = &report.field_accuracy {
-            println!("领域推断（留出 {} 条）：top1 {:.3}，完全一致 {:.3}，有交集 {:.3}", a.examples, a.top1, a.exact, a.any);
+            println!(
+                "领域推断（留出 {} 条）：top1 {:.3}，完全一致 {:.3}，有交集 {:.3}",
+                a.examples, a.top1, a.exact, a.any
+            );
         }
         println!("{}\n写入 {}", report.decision, report.path);
     }
@@ -404,7 +496,12 @@ async fn train(paths: &Paths, force: bool, test_share: f64, json: bool, version:
     Ok(0)
 }
 
-async fn eval(paths: &Paths, judgments: &std::path::Path, ranker: Option<&str>, json: bool) -> Result<i32> {
+async fn eval(
+    paths: &Paths,
+    judgments: &std::path::Path,
+    ranker: Option<&str>,
+    json: bool,
+) -> Result<i32> {
     let j = crate::matching::evaluate::read_judgments(judgments).map_err(anyhow::Error::msg)?;
     let rankers = match ranker {
         Some(r) => vec![crate::rank::RankerName::parse(r).map_err(anyhow::Error::msg)?],

@@ -23,7 +23,11 @@ fn ids(v: &Value, key: &str) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|r| {
-            let x = if key.is_empty() { &r["id"] } else { &r[key]["id"] };
+            let x = if key.is_empty() {
+                &r["id"]
+            } else {
+                &r[key]["id"]
+            };
             x.as_str().unwrap().to_string()
         })
         .collect()
@@ -49,7 +53,9 @@ async fn import_reports_each_bad_line_and_keeps_the_good_ones() {
         body.push(b'\n');
     }
     // Line 9: GBK bytes for 中试 in an otherwise fine line.
-    body.extend_from_slice(b"{\"kind\":\"enterprise\",\"id\":\"E-3\",\"name\":\"\xd6\xd0\xca\xd4\"}\n");
+    body.extend_from_slice(
+        b"{\"kind\":\"enterprise\",\"id\":\"E-3\",\"name\":\"\xd6\xd0\xca\xd4\"}\n",
+    );
     let (status, r) = srv.post_ndjson("/v1/import", body.clone()).await;
     assert_eq!(status, 200);
     assert_eq!(r["inserted"], 3, "{r}");
@@ -70,9 +76,17 @@ async fn import_reports_each_bad_line_and_keeps_the_good_ones() {
             (9, "invalid_encoding"),
         ]
     );
-    assert!(r["rejected"][1]["detail"].as_str().unwrap().contains("E-404"));
+    assert!(
+        r["rejected"][1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("E-404")
+    );
     let warning = &r["warnings"][0];
-    assert_eq!((warning["line"].as_u64(), warning["code"].as_str()), (Some(6), Some("unknown_place")));
+    assert_eq!(
+        (warning["line"].as_u64(), warning["code"].as_str()),
+        (Some(6), Some("unknown_place"))
+    );
     // The good lines are stored and searchable; the short district form was normalised.
     let (_, e) = srv.get("/v1/enterprises/E-1").await;
     assert_eq!(e["district"], "璧山区");
@@ -81,8 +95,18 @@ async fn import_reports_each_bad_line_and_keeps_the_good_ones() {
     // Re-importing the same file changes nothing.
     let seq_before = srv.get("/v1/stats").await.1["store"]["last_seq"].clone();
     let (_, again) = srv.post_ndjson("/v1/import", body).await;
-    assert_eq!((again["inserted"].as_u64(), again["updated"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(0), Some(3)));
-    assert_eq!(srv.get("/v1/stats").await.1["store"]["last_seq"], seq_before);
+    assert_eq!(
+        (
+            again["inserted"].as_u64(),
+            again["updated"].as_u64(),
+            again["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(3))
+    );
+    assert_eq!(
+        srv.get("/v1/stats").await.1["store"]["last_seq"],
+        seq_before
+    );
     srv.stop().await;
 }
 
@@ -99,9 +123,13 @@ async fn chinese_search_survives_other_segmentation_synonyms_and_filters() {
     assert!(snippet.contains("<b>"), "{snippet}");
     assert_eq!(r["results"][0]["name"], "两江锂电中试线");
     // Filters: provider type, district (short form), field, service, kind.
-    let (_, r) = srv.get("/v1/search?q=中试&provider_type=pilot_platform&district=璧山").await;
+    let (_, r) = srv
+        .get("/v1/search?q=中试&provider_type=pilot_platform&district=璧山")
+        .await;
     assert_eq!(ids(&r, ""), vec!["P-1"]);
-    let (_, r) = srv.get("/v1/search?field=new_materials&service=testing").await;
+    let (_, r) = srv
+        .get("/v1/search?field=new_materials&service=testing")
+        .await;
     let mut got = ids(&r, "");
     got.sort();
     assert_eq!(got, vec!["P-1", "P-4"]);
@@ -109,7 +137,12 @@ async fn chinese_search_survives_other_segmentation_synonyms_and_filters() {
     assert_eq!(ids(&r, ""), vec!["C-1"]);
     assert_eq!(r["total"], 1);
     // A bad filter value is a 400 that names it.
-    let resp = srv.client.get(srv.url("/v1/search?q=x&field=materials")).send().await.unwrap();
+    let resp = srv
+        .client
+        .get(srv.url("/v1/search?q=x&field=materials"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
     let p: Value = resp.json().await.unwrap();
@@ -121,36 +154,84 @@ async fn chinese_search_survives_other_segmentation_synonyms_and_filters() {
 #[tokio::test]
 async fn match_ranks_with_explanations() {
     let (_dir, srv) = world().await;
-    let (status, r) = srv.post_json("/v1/match", &json!({"need_id": "N-1", "ranker": "baseline"})).await;
+    let (status, r) = srv
+        .post_json(
+            "/v1/match",
+            &json!({"need_id": "N-1", "ranker": "baseline"}),
+        )
+        .await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["ranker"], "baseline");
     let got = ids(&r, "provider");
-    assert_eq!(got[0], "P-1", "the local pilot platform for composites comes first: {got:?}");
+    assert_eq!(
+        got[0], "P-1",
+        "the local pilot platform for composites comes first: {got:?}"
+    );
     let first = &r["results"][0];
     let features = first["explanation"]["features"].as_array().unwrap();
-    let names: Vec<&str> = features.iter().map(|f| f["name"].as_str().unwrap()).collect();
-    assert_eq!(names, vec!["text_bm25", "service_match", "field_overlap", "geo", "geo_if_near", "type_prior"]);
+    let names: Vec<&str> = features
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "text_bm25",
+            "service_match",
+            "field_overlap",
+            "geo",
+            "geo_if_near",
+            "type_prior"
+        ]
+    );
     // The default ranker is the learned one (the shipped model when none is trained here).
     let (_, learned) = srv.post_json("/v1/match", &json!({"need_id": "N-1"})).await;
     assert_eq!(learned["ranker"], "learned");
     assert_eq!(learned["model_version"], "demo-1");
     assert_eq!(ids(&learned, "provider")[0], "P-1", "{learned}");
-    let lf = learned["results"][0]["explanation"]["features"].as_array().unwrap();
+    let lf = learned["results"][0]["explanation"]["features"]
+        .as_array()
+        .unwrap();
     assert_eq!(lf.len(), 14, "every feature is listed");
     // The contributions add up to the score's logit.
-    let logit: f64 = features.iter().map(|f| f["contribution"].as_f64().unwrap()).sum::<f64>() - 4.0;
+    let logit: f64 = features
+        .iter()
+        .map(|f| f["contribution"].as_f64().unwrap())
+        .sum::<f64>()
+        - 4.0;
     let score = first["score"].as_f64().unwrap();
     assert!((1.0 / (1.0 + (-logit).exp()) - score).abs() < 1e-9);
     let summary = first["explanation"]["summary"].as_str().unwrap();
-    assert!(summary.contains("同在璧山区") && summary.contains("中试熟化"), "{summary}");
+    assert!(
+        summary.contains("同在璧山区") && summary.contains("中试熟化"),
+        "{summary}"
+    );
     let matched = &first["explanation"]["matched_terms"];
-    assert!(matched.as_array().unwrap().iter().any(|t| t == "碳纤维"), "{matched}");
+    assert!(
+        matched.as_array().unwrap().iter().any(|t| t == "碳纤维"),
+        "{matched}"
+    );
     // Scores are in descending order.
-    let scores: Vec<f64> = r["results"].as_array().unwrap().iter().map(|x| x["score"].as_f64().unwrap()).collect();
+    let scores: Vec<f64> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["score"].as_f64().unwrap())
+        .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     // The testing lab outside Chongqing is flagged as far.
-    let far = r["results"].as_array().unwrap().iter().find(|x| x["provider"]["id"] == "P-4").unwrap();
-    assert!(far["explanation"]["summary"].as_str().unwrap().contains("市外"));
+    let far = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["provider"]["id"] == "P-4")
+        .unwrap();
+    assert!(
+        far["explanation"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("市外")
+    );
 
     // Free text: service, field and place are read from the words.
     let (_, r) = srv
@@ -162,16 +243,23 @@ async fn match_ranks_with_explanations() {
     assert_eq!(r["results"].as_array().unwrap().len(), 3);
     // Provider-type filter and the BM25 ranker.
     let (_, r) = srv
-        .post_json("/v1/match", &json!({"need_id": "N-1", "provider_types": ["broker"], "ranker": "bm25"}))
+        .post_json(
+            "/v1/match",
+            &json!({"need_id": "N-1", "provider_types": ["broker"], "ranker": "bm25"}),
+        )
         .await;
     assert_eq!(ids(&r, "provider"), vec!["P-5"]);
     assert_eq!(r["ranker"], "bm25");
     // Errors.
-    let (status, p) = srv.post_json("/v1/match", &json!({"need_id": "N-404"})).await;
+    let (status, p) = srv
+        .post_json("/v1/match", &json!({"need_id": "N-404"}))
+        .await;
     assert_eq!((status, p["code"].as_str()), (404, Some("not_found")));
     let (status, p) = srv.post_json("/v1/match", &json!({})).await;
     assert_eq!((status, p["code"].as_str()), (400, Some("missing_field")));
-    let (status, p) = srv.post_json("/v1/match", &json!({"need_id": "N-1", "ranker": "magic"})).await;
+    let (status, p) = srv
+        .post_json("/v1/match", &json!({"need_id": "N-1", "ranker": "magic"}))
+        .await;
     assert_eq!((status, p["code"].as_str()), (400, Some("unknown_ranker")));
     srv.stop().await;
 }
@@ -185,13 +273,32 @@ async fn crud_lists_and_feedback() {
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["record"]["kind"], "provider");
     let (_, found) = srv.get("/v1/search?q=石墨烯").await;
-    assert_eq!(ids(&found, ""), vec!["P-9"], "a write is searchable at once");
-    let (status, _) = srv.put("/v1/providers/P-9", &json!({"name": "新中试平台二期", "services": ["pilot_scale"]})).await;
+    assert_eq!(
+        ids(&found, ""),
+        vec!["P-9"],
+        "a write is searchable at once"
+    );
+    let (status, _) = srv
+        .put(
+            "/v1/providers/P-9",
+            &json!({"name": "新中试平台二期", "services": ["pilot_scale"]}),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, p) = srv.put("/v1/providers/P-9", &json!({"id": "P-8", "name": "x"})).await;
+    let (status, p) = srv
+        .put("/v1/providers/P-9", &json!({"id": "P-8", "name": "x"}))
+        .await;
     assert_eq!((status, p["code"].as_str()), (422, Some("id_mismatch")));
-    let (status, p) = srv.put("/v1/needs/N-9", &json!({"title": "x", "enterprise_id": "E-1", "service": "nope"})).await;
-    assert_eq!((status, p["code"].as_str(), p["field"].as_str()), (422, Some("unknown_service_code"), Some("service")));
+    let (status, p) = srv
+        .put(
+            "/v1/needs/N-9",
+            &json!({"title": "x", "enterprise_id": "E-1", "service": "nope"}),
+        )
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str(), p["field"].as_str()),
+        (422, Some("unknown_service_code"), Some("service"))
+    );
     let (status, p) = srv.delete("/v1/enterprises/E-1").await;
     assert_eq!((status, p["code"].as_str()), (409, Some("has_dependents")));
     let (status, _) = srv.delete("/v1/providers/P-9").await;
@@ -203,7 +310,11 @@ async fn crud_lists_and_feedback() {
     let (_, page) = srv.get("/v1/needs?enterprise_id=E-1&limit=1").await;
     assert_eq!(ids(&page, ""), vec!["N-1"]);
     let cursor = page["next_cursor"].as_str().unwrap().to_string();
-    let (_, page) = srv.get(&format!("/v1/needs?enterprise_id=E-1&limit=1&cursor={cursor}")).await;
+    let (_, page) = srv
+        .get(&format!(
+            "/v1/needs?enterprise_id=E-1&limit=1&cursor={cursor}"
+        ))
+        .await;
     assert_eq!(ids(&page, ""), vec!["N-3"]);
     assert!(page["next_cursor"].is_null());
     let (_, open) = srv.get("/v1/needs?status=open").await;
@@ -213,13 +324,20 @@ async fn crud_lists_and_feedback() {
     let (status, r) = srv.post_json("/v1/feedback", &event).await;
     assert_eq!((status, r["inserted"].as_u64()), (201, Some(1)));
     let (status, r) = srv.post_json("/v1/feedback", &event).await;
-    assert_eq!((status, r["unchanged"].as_u64()), (200, Some(1)), "the same event is stored once");
+    assert_eq!(
+        (status, r["unchanged"].as_u64()),
+        (200, Some(1)),
+        "the same event is stored once"
+    );
     let (status, p) = srv.post_json("/v1/feedback", &json!({"need_id": "N-1", "provider_id": "P-1", "event": "liked", "actor": "enterprise"})).await;
     assert_eq!((status, p["code"].as_str()), (422, Some("unknown_event")));
     let many = "{\"need_id\":\"N-1\",\"provider_id\":\"P-2\",\"event\":\"click\",\"actor\":\"enterprise\",\"rank\":2}\n{\"need_id\":\"N-1\",\"provider_id\":\"P-404\",\"event\":\"click\",\"actor\":\"enterprise\"}\n";
     let (status, r) = srv.post_ndjson("/v1/feedback", many).await;
     assert_eq!(status, 201);
-    assert_eq!((r["inserted"].as_u64(), r["rejected"][0]["line"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(
+        (r["inserted"].as_u64(), r["rejected"][0]["line"].as_u64()),
+        (Some(1), Some(2))
+    );
     assert_eq!(srv.get("/v1/stats").await.1["counts"]["feedback"], 2);
     srv.stop().await;
 }
@@ -238,7 +356,10 @@ async fn errors_share_one_shape() {
     assert_eq!(resp.status(), 400);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
     let p: Value = resp.json().await.unwrap();
-    assert_eq!((p["code"].as_str(), p["status"].as_u64()), (Some("invalid_json"), Some(400)));
+    assert_eq!(
+        (p["code"].as_str(), p["status"].as_u64()),
+        (Some("invalid_json"), Some(400))
+    );
     assert!(p["title"].as_str().is_some() && p["type"].as_str().is_some());
     let (status, p) = srv.get("/v1/nothing-here").await;
     assert_eq!((status, p["code"].as_str()), (404, Some("no_such_route")));
@@ -248,8 +369,14 @@ async fn errors_share_one_shape() {
     let long = json!({"text": "中试".repeat(1_500)});
     let (status, p) = srv.post_json("/v1/match", &long).await;
     assert_eq!((status, p["code"].as_str()), (400, Some("text_too_long")));
-    let (status, p) = srv.post_json("/v1/match", &json!({"need_id": "N-1", "colour": "red"})).await;
-    assert_eq!((status, p["code"].as_str()), (400, Some("invalid_json")), "{p}");
+    let (status, p) = srv
+        .post_json("/v1/match", &json!({"need_id": "N-1", "colour": "red"}))
+        .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (400, Some("invalid_json")),
+        "{p}"
+    );
     let (_, h) = srv.get("/healthz").await;
     assert_eq!(h, json!({"status": "ok"}));
     srv.stop().await;
@@ -283,13 +410,19 @@ async fn a_crash_between_store_and_index_commit_is_repaired_on_start() {
     .unwrap()
     .record;
     store.apply(&[rec]).await.unwrap();
-    store.delete(duijie::domain::EntityKind::Provider, "P-5").await.unwrap();
+    store
+        .delete(duijie::domain::EntityKind::Provider, "P-5")
+        .await
+        .unwrap();
     store.close().await;
     let srv = TestServer::start(dir.path()).await;
     let (_, r) = srv.get("/v1/search?q=燃料电池").await;
     assert_eq!(ids(&r, "")[0], "P-77");
     let (_, r) = srv.get("/v1/search?q=经纪").await;
-    assert!(!ids(&r, "").contains(&"P-5".to_string()), "the deletion reached the index");
+    assert!(
+        !ids(&r, "").contains(&"P-5".to_string()),
+        "the deletion reached the index"
+    );
     assert_eq!(srv.get("/v1/stats").await.1["index"]["lag"], 0);
     srv.stop().await;
     // A lost or damaged index is rebuilt from the store.
@@ -315,7 +448,9 @@ async fn the_demo_world_serves_a_first_screen_of_ten_explained_providers() {
     assert_eq!(stats["counts"]["commissioners"], 150);
     assert!(stats["counts"]["feedback"].as_i64().unwrap() > 30_000);
     assert_eq!(stats["index"]["lag"], 0);
-    let (status, r) = srv.post_json("/v1/match", &json!({"need_id": "N-000001"})).await;
+    let (status, r) = srv
+        .post_json("/v1/match", &json!({"need_id": "N-000001"}))
+        .await;
     assert_eq!(status, 200, "{r}");
     let results = r["results"].as_array().unwrap();
     assert_eq!(results.len(), 10);

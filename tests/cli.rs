@@ -19,9 +19,20 @@ fn import_exit_code_and_report_name_the_bad_lines() {
     let data = dir.path().join("data");
     let good = dir.path().join("world.jsonl");
     std::fs::write(&good, common::small_world()).unwrap();
-    let out = duijie().arg("import").arg("--data-dir").arg(&data).arg(&good).output().unwrap();
+    let out = duijie()
+        .arg("import")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg(&good)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("新增 11"), "{stdout}");
 
     let bad = dir.path().join("bad.jsonl");
@@ -30,7 +41,12 @@ fn import_exit_code_and_report_name_the_bad_lines() {
         "{\"kind\":\"provider\",\"id\":\"P-20\",\"name\":\"好\"}\n{\"kind\":\"provider\",\"id\":\"P-21\",\"name\":\"坏\",\"services\":[\"magic\"]}\n",
     )
     .unwrap();
-    let out = duijie().args(["import", "--json", "--data-dir"]).arg(&data).arg(&bad).output().unwrap();
+    let out = duijie()
+        .args(["import", "--json", "--data-dir"])
+        .arg(&data)
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["inserted"], 1);
@@ -44,24 +60,53 @@ fn import_exit_code_and_report_name_the_bad_lines() {
         "id,enterprise_id,title,service,fields,district,budget_wan\nN-7,E-1,\"石墨烯导热膜中试\",pilot_scale,new_materials；new_energy,璧山,50\nN-8,E-404,x,testing,,,\n",
     )
     .unwrap();
-    let out = duijie().args(["import", "--data-dir"]).arg(&data).arg(&csv).output().unwrap();
+    let out = duijie()
+        .args(["import", "--data-dir"])
+        .arg(&data)
+        .arg(&csv)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("新增 1") && stdout.contains("第 3 行 [unknown_reference]"), "{stdout}");
+    assert!(
+        stdout.contains("新增 1") && stdout.contains("第 3 行 [unknown_reference]"),
+        "{stdout}"
+    );
 
-    let out = duijie().args(["reindex", "--data-dir"]).arg(&data).output().unwrap();
+    let out = duijie()
+        .args(["reindex", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("13 条文档"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("13 条文档"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
 fn demo_world_imports_without_a_rejected_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("demo.jsonl");
-    let out = duijie().args(["demo", "--scale", "0.05", "--seed", "7", "--out"]).arg(&file).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = duijie()
+        .args(["demo", "--scale", "0.05", "--seed", "7", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.path().join("demo.judgments.jsonl").exists());
-    let out = duijie().args(["import", "--json", "--data-dir"]).arg(dir.path().join("data")).arg(&file).output().unwrap();
+    let out = duijie()
+        .args(["import", "--json", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg(&file)
+        .output()
+        .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{report}");
     assert_eq!(report["rejected_count"], 0);
@@ -69,13 +114,30 @@ fn demo_world_imports_without_a_rejected_line() {
 
     // train then eval, end to end, on the generated world and its judgments.
     let data = dir.path().join("data");
-    let out = duijie().args(["train", "--json", "--data-dir"]).arg(&data).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = duijie()
+        .args(["train", "--json", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let trained: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for r in ["learned", "baseline", "bm25", "active"] {
-        assert!(trained["metrics"][r]["ndcg_at_10"].is_number(), "{r}: {trained}");
+        assert!(
+            trained["metrics"][r]["ndcg_at_10"].is_number(),
+            "{r}: {trained}"
+        );
     }
-    assert!(data.join(format!("models/ranker-{}.json", trained["version"].as_str().unwrap())).exists());
+    assert!(
+        data.join(format!(
+            "models/ranker-{}.json",
+            trained["version"].as_str().unwrap()
+        ))
+        .exists()
+    );
     let out = duijie()
         .args(["eval", "--json", "--data-dir"])
         .arg(&data)
@@ -83,18 +145,43 @@ fn demo_world_imports_without_a_rejected_line() {
         .arg(dir.path().join("demo.judgments.jsonl"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     for set in ["needs", "queries", "commissioners"] {
-        assert!(rows.iter().any(|r| r["set"] == set && r["n"].as_u64().unwrap() > 0), "{set}: {rows:?}");
+        assert!(
+            rows.iter()
+                .any(|r| r["set"] == set && r["n"].as_u64().unwrap() > 0),
+            "{set}: {rows:?}"
+        );
     }
-    assert!(rows.iter().any(|r| r["ranker"].as_str().unwrap().starts_with("learned")));
+    assert!(
+        rows.iter()
+            .any(|r| r["ranker"].as_str().unwrap().starts_with("learned"))
+    );
     // A judgments file with a broken line is refused with its line number.
     let bad = dir.path().join("bad.jsonl");
-    std::fs::write(&bad, "{\"need_id\":\"N-1\",\"provider_id\":\"P-1\",\"grade\":7}\n").unwrap();
-    let out = duijie().args(["eval", "--data-dir"]).arg(&data).arg("--judgments").arg(&bad).output().unwrap();
+    std::fs::write(
+        &bad,
+        "{\"need_id\":\"N-1\",\"provider_id\":\"P-1\",\"grade\":7}\n",
+    )
+    .unwrap();
+    let out = duijie()
+        .args(["eval", "--data-dir"])
+        .arg(&data)
+        .arg("--judgments")
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains(":1:"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(":1:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -119,17 +206,28 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     std::thread::spawn(move || for _ in lines {});
     let rt = tokio::runtime::Runtime::new().unwrap();
     let body: serde_json::Value = rt.block_on(async {
-        reqwest::get(format!("{url}/healthz")).await.unwrap().json().await.unwrap()
+        reqwest::get(format!("{url}/healthz"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     });
     assert_eq!(body["status"], "ok");
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let started = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "did not stop on SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status:?}");

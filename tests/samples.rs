@@ -11,7 +11,9 @@ use std::collections::HashMap;
 
 #[tokio::test]
 async fn shared_samples_import_cleanly_and_queries_find_good_providers() {
-    let Some(samples) = common::samples_dir() else { return };
+    let Some(samples) = common::samples_dir() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let srv = TestServer::start(dir.path()).await;
     for file in ["entities.jsonl", "feedback.jsonl"] {
@@ -23,27 +25,54 @@ async fn shared_samples_import_cleanly_and_queries_find_good_providers() {
     }
     // Judged queries: text and graded providers.
     let mut queries: HashMap<String, (String, HashMap<String, u64>)> = HashMap::new();
-    for line in std::fs::read_to_string(samples.join("judgments.jsonl")).unwrap().lines() {
+    for line in std::fs::read_to_string(samples.join("judgments.jsonl"))
+        .unwrap()
+        .lines()
+    {
         let j: Value = serde_json::from_str(line).unwrap();
         if let (Some(q), Some(id)) = (j["query"].as_str(), j["query_id"].as_str()) {
-            let e = queries.entry(id.to_string()).or_insert_with(|| (q.to_string(), HashMap::new()));
-            e.1.insert(j["provider_id"].as_str().unwrap().to_string(), j["grade"].as_u64().unwrap());
+            let e = queries
+                .entry(id.to_string())
+                .or_insert_with(|| (q.to_string(), HashMap::new()));
+            e.1.insert(
+                j["provider_id"].as_str().unwrap().to_string(),
+                j["grade"].as_u64().unwrap(),
+            );
         }
     }
     assert!(!queries.is_empty());
     let mut good_first_screen = 0;
     for (id, (text, grades)) in &queries {
-        let (status, r) = srv.post_json("/v1/match", &json!({"text": text, "limit": 5})).await;
+        let (status, r) = srv
+            .post_json("/v1/match", &json!({"text": text, "limit": 5}))
+            .await;
         assert_eq!(status, 200, "{r}");
-        let top: Vec<&str> = r["results"].as_array().unwrap().iter().map(|x| x["provider"]["id"].as_str().unwrap()).collect();
-        let best = top.iter().filter_map(|p| grades.get(*p)).max().copied().unwrap_or(0);
+        let top: Vec<&str> = r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["provider"]["id"].as_str().unwrap())
+            .collect();
+        let best = top
+            .iter()
+            .filter_map(|p| grades.get(*p))
+            .max()
+            .copied()
+            .unwrap_or(0);
         eprintln!("{id}: best grade in top 5 = {best} ({top:?})");
         if best >= 2 {
             good_first_screen += 1;
         }
     }
     let share = good_first_screen as f64 / queries.len() as f64;
-    eprintln!("queries with a grade ≥ 2 provider in the top 5: {good_first_screen}/{}", queries.len());
-    assert!(share >= 0.7, "only {good_first_screen} of {} queries found a good provider in the top 5", queries.len());
+    eprintln!(
+        "queries with a grade ≥ 2 provider in the top 5: {good_first_screen}/{}",
+        queries.len()
+    );
+    assert!(
+        share >= 0.7,
+        "only {good_first_screen} of {} queries found a good provider in the top 5",
+        queries.len()
+    );
     srv.stop().await;
 }

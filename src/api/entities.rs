@@ -62,9 +62,16 @@ async fn list(
         .list(kind, &filter, q.cursor.as_deref(), limit + 1)
         .await?;
     let more = page.len() > limit as usize;
-    let results: Vec<Value> = page.iter().take(limit as usize).map(|e| e.to_json()).collect();
+    let results: Vec<Value> = page
+        .iter()
+        .take(limit as usize)
+        .map(|e| e.to_json())
+        .collect();
     let next = if more {
-        results.last().and_then(|v| v["id"].as_str()).map(str::to_string)
+        results
+            .last()
+            .and_then(|v| v["id"].as_str())
+            .map(str::to_string)
     } else {
         None
     };
@@ -121,11 +128,7 @@ async fn put(
     importer.add(1, &body).await?;
     let report = importer.finish().await?;
     if let Some(p) = report.rejected.first() {
-        return Err(ApiError::invalid(
-            p.code,
-            p.field.clone(),
-            p.detail.clone(),
-        ));
+        return Err(ApiError::invalid(p.code, p.field.clone(), p.detail.clone()));
     }
     app.index.catch_up(&app.store).await?;
     let stored = app
@@ -133,7 +136,11 @@ async fn put(
         .get(kind, &id)
         .await?
         .ok_or_else(|| ApiError::internal(&"record vanished after write"))?;
-    let status = if report.inserted > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if report.inserted > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((
         status,
         axum::Json(json!({"record": stored.to_json(), "warnings": report.warnings})),

@@ -35,8 +35,19 @@ struct Problem<'a> {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, code, title, detail: detail.into(), field: None }
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            field: None,
+        }
     }
 
     /// 400: a parameter or body is wrong; `code` says how.
@@ -45,23 +56,50 @@ impl ApiError {
     }
 
     /// 422: the record breaks a rule of the data model.
-    pub fn invalid(code: &'static str, field: Option<String>, detail: impl Into<String>) -> ApiError {
-        ApiError { field, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, "记录不符合数据规范", detail) }
+    pub fn invalid(
+        code: &'static str,
+        field: Option<String>,
+        detail: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            field,
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "记录不符合数据规范",
+                detail,
+            )
+        }
     }
 
     /// 404 for a record.
     pub fn not_found(what: &str, id: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "记录不存在", format!("{what}“{id}”不存在"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "记录不存在",
+            format!("{what}“{id}”不存在"),
+        )
     }
 
     /// 404 for a path.
     pub fn no_route() -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "no_such_route", "没有这个接口", "请求的路径不存在，接口列表见 README 与 api.md")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_route",
+            "没有这个接口",
+            "请求的路径不存在，接口列表见 README 与 api.md",
+        )
     }
 
     /// 405.
     pub fn method_not_allowed() -> ApiError {
-        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "不支持的请求方法", "该路径不支持此 HTTP 方法")
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "不支持的请求方法",
+            "该路径不支持此 HTTP 方法",
+        )
     }
 
     /// 409: the request conflicts with stored data.
@@ -71,24 +109,44 @@ impl ApiError {
 
     /// 413.
     pub fn too_large(limit: usize) -> ApiError {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "请求体过大", format!("请求体超过上限 {limit} 字节；大文件请用 duijie import 或分批提交"))
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "请求体过大",
+            format!("请求体超过上限 {limit} 字节；大文件请用 duijie import 或分批提交"),
+        )
     }
 
     /// 415.
     pub fn unsupported_media(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "不支持的内容类型", detail)
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "不支持的内容类型",
+            detail,
+        )
     }
 
     /// 500: something of ours failed; the detail is logged, not sent.
     pub fn internal(err: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %err, "request failed");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "服务内部错误", "服务内部出错，已记录日志；请稍后重试或联系管理员")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "服务内部错误",
+            "服务内部出错，已记录日志；请稍后重试或联系管理员",
+        )
     }
 
     /// 503: the service is temporarily unable (e.g. the store is locked).
     pub fn unavailable(err: &dyn std::fmt::Display) -> ApiError {
         tracing::warn!(error = %err, "service unavailable");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "服务暂时不可用", "服务暂时繁忙，请稍后重试")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "服务暂时不可用",
+            "服务暂时繁忙，请稍后重试",
+        )
     }
 
     /// The machine code (tests, logs).
@@ -107,8 +165,15 @@ impl IntoResponse for ApiError {
             detail: &self.detail,
             field: self.field.as_deref(),
         };
-        let mut resp = (self.status, serde_json::to_vec(&body).expect("problem serialises")).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        let mut resp = (
+            self.status,
+            serde_json::to_vec(&body).expect("problem serialises"),
+        )
+            .into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         resp
     }
 }

@@ -24,7 +24,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 "invalid_json",
                 format!("请求体字段有误：{}", e.body_text()),
             )),
-            Err(e) => Err(ApiError::bad_request("invalid_json", format!("请求体不是合法的 JSON：{}", e.body_text()))),
+            Err(e) => Err(ApiError::bad_request(
+                "invalid_json",
+                format!("请求体不是合法的 JSON：{}", e.body_text()),
+            )),
         }
     }
 }
@@ -67,6 +70,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Query(q.0))
-            .map_err(|e: QueryRejection| ApiError::bad_request("invalid_query", format!("查询参数有误：{}", e.body_text())))
+            .map_err(|e: QueryRejection| {
+                ApiError::bad_request("invalid_query", format!("查询参数有误：{}", e.body_text()))
+            })
     }
 }

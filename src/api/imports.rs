@@ -100,6 +100,10 @@ async fn feedback(
     if let (false, Some(p)) = (ndjson, report.rejected.first()) {
         return Err(ApiError::invalid(p.code, p.field.clone(), p.detail.clone()));
     }
-    let status = if report.inserted > 0 { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if report.inserted > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(report)))
 }

@@ -46,21 +46,37 @@ async fn match_need(
     let ranker = app.ranker(name, b.model_version.as_deref().filter(|v| !v.is_empty()))?;
     let service = match b.service.as_deref() {
         None | Some("") => None,
-        Some(s) => Some(Service::parse(s).map_err(|e| ApiError::bad_request("unknown_service_code", e))?),
+        Some(s) => {
+            Some(Service::parse(s).map_err(|e| ApiError::bad_request("unknown_service_code", e))?)
+        }
     };
     let district = match b.district.as_deref() {
         None | Some("") => None,
-        Some(d) => Some(Place::parse(d).map_err(|e| ApiError::bad_request("invalid_district", e))?.place),
+        Some(d) => Some(
+            Place::parse(d)
+                .map_err(|e| ApiError::bad_request("invalid_district", e))?
+                .place,
+        ),
     };
     let req = MatchRequest {
         need_id: b.need_id.filter(|s| !s.is_empty()),
         text: b.text,
         service,
-        fields: list(&Some(b.fields.join(",")), "unknown_field_code", Field::parse)?,
+        fields: list(
+            &Some(b.fields.join(",")),
+            "unknown_field_code",
+            Field::parse,
+        )?,
         district,
-        provider_types: list(&Some(b.provider_types.join(",")), "unknown_provider_type", ProviderType::parse)?,
+        provider_types: list(
+            &Some(b.provider_types.join(",")),
+            "unknown_provider_type",
+            ProviderType::parse,
+        )?,
         limit: b.limit.unwrap_or(10),
         ranker,
     };
-    Ok(axum::Json(match_providers(&app.store, &app.index, app.stats.clone(), req).await?))
+    Ok(axum::Json(
+        match_providers(&app.store, &app.index, app.stats.clone(), req).await?,
+    ))
 }

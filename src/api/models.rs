@@ -23,7 +23,9 @@ async fn list(State(app): State<App>) -> Result<Json<Value>, ApiError> {
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     let active = app.models.active().map(|m| m.version.clone());
-    Ok(Json(json!({"active": active, "default_ranker": if active.is_some() {"learned"} else {"baseline"}, "results": list, "next_cursor": null})))
+    Ok(Json(
+        json!({"active": active, "default_ranker": if active.is_some() {"learned"} else {"baseline"}, "results": list, "next_cursor": null}),
+    ))
 }
 
 async fn reload(State(app): State<App>) -> Result<Json<Value>, ApiError> {
@@ -46,24 +48,38 @@ struct TrainBody {
 /// One training at a time per process.
 static TRAINING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-async fn train_now(State(app): State<App>, super::extract::Body(body): super::extract::Body) -> Result<Json<TrainReport>, ApiError> {
+async fn train_now(
+    State(app): State<App>,
+    super::extract::Body(body): super::extract::Body,
+) -> Result<Json<TrainReport>, ApiError> {
     let b: TrainBody = if body.iter().all(u8::is_ascii_whitespace) {
         TrainBody::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_json", format!("请求体不是合法的 JSON：{e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::bad_request("invalid_json", format!("请求体不是合法的 JSON：{e}"))
+        })?
     };
     let test_share = b.test_share.unwrap_or(0.2);
     if !(0.05..=0.9).contains(&test_share) {
-        return Err(ApiError::bad_request("invalid_value", format!("test_share 应在 0.05 到 0.9 之间，实际 {test_share}")));
+        return Err(ApiError::bad_request(
+            "invalid_value",
+            format!("test_share 应在 0.05 到 0.9 之间，实际 {test_share}"),
+        ));
     }
-    let _one = TRAINING
-        .try_lock()
-        .map_err(|_| ApiError::conflict("training_in_progress", "已有训练任务在进行，请稍后再试"))?;
-    let opts = TrainOptions { force: b.force, test_share, ..TrainOptions::default() };
+    let _one = TRAINING.try_lock().map_err(|_| {
+        ApiError::conflict("training_in_progress", "已有训练任务在进行，请稍后再试")
+    })?;
+    let opts = TrainOptions {
+        force: b.force,
+        test_share,
+        ..TrainOptions::default()
+    };
     let report = train(&app.store, &app.index, &app.models, &opts)
         .await
         .map_err(|e| match e {
-            crate::matching::training::TrainingError::Fit(msg) => ApiError::conflict("not_enough_feedback", format!("无法训练：{msg}")),
+            crate::matching::training::TrainingError::Fit(msg) => {
+                ApiError::conflict("not_enough_feedback", format!("无法训练：{msg}"))
+            }
             other => ApiError::internal(&other),
         })?;
     Ok(Json(report))

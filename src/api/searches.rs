@@ -55,21 +55,29 @@ async fn search(State(app): State<App>, Query(p): Query<Params>) -> Result<Json<
     if text.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_request(
             "query_too_long",
-            format!("查询过长（{} 字），上限 {MAX_QUERY_CHARS} 字", text.chars().count()),
+            format!(
+                "查询过长（{} 字），上限 {MAX_QUERY_CHARS} 字",
+                text.chars().count()
+            ),
         ));
     }
     let offset: usize = match p.cursor.as_deref() {
         None | Some("") => 0,
-        Some(c) => c
-            .parse()
-            .ok()
-            .filter(|o| *o <= MAX_OFFSET)
-            .ok_or_else(|| ApiError::bad_request("invalid_cursor", format!("cursor “{c}”无效，请使用上一页返回的 next_cursor")))?,
+        Some(c) => c.parse().ok().filter(|o| *o <= MAX_OFFSET).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_cursor",
+                format!("cursor “{c}”无效，请使用上一页返回的 next_cursor"),
+            )
+        })?,
     };
     let limit = p.limit.unwrap_or(20).clamp(1, MAX_LIMIT);
     let filter = Filter {
         kinds: list(&p.kind, "unknown_kind", EntityKind::parse)?,
-        provider_types: list(&p.provider_type, "unknown_provider_type", ProviderType::parse)?,
+        provider_types: list(
+            &p.provider_type,
+            "unknown_provider_type",
+            ProviderType::parse,
+        )?,
         districts: list(&p.district, "invalid_district", |d| {
             Place::parse(d).map(|p| p.place.name().to_string())
         })?,
@@ -94,7 +102,11 @@ async fn search(State(app): State<App>, Query(p): Query<Params>) -> Result<Json<
         .iter()
         .map(|h| {
             let doc: Value = serde_json::from_str(&h.doc).unwrap_or(Value::Null);
-            let name_key = if h.kind == EntityKind::Need { "title" } else { "name" };
+            let name_key = if h.kind == EntityKind::Need {
+                "title"
+            } else {
+                "name"
+            };
             let mut v = json!({
                 "id": h.id,
                 "kind": h.kind,
@@ -107,5 +119,7 @@ async fn search(State(app): State<App>, Query(p): Query<Params>) -> Result<Json<
         .collect();
     let next = (offset + results.len() < found.total.min(MAX_OFFSET) && !results.is_empty())
         .then(|| (offset + results.len()).to_string());
-    Ok(Json(json!({"results": results, "total": found.total, "next_cursor": next})))
+    Ok(Json(
+        json!({"results": results, "total": found.total, "next_cursor": next}),
+    ))
 }

@@ -88,8 +88,7 @@ impl Districts {
 
     /// Whether two official names share a border.
     pub fn are_neighbours(&self, a: &str, b: &str) -> bool {
-        self.lookup(a)
-            .is_some_and(|d| d.neighbours.contains(&b))
+        self.lookup(a).is_some_and(|d| d.neighbours.contains(&b))
     }
 
     /// Every name and alias with the district it means, longest first (for finding

@@ -4,9 +4,7 @@
 //! an unknown key) become warnings, so nothing is silently lost.
 
 use super::place::Place;
-use super::records::{
-    Commissioner, Enterprise, Entity, Feedback, Id, Need, Provider, Record,
-};
+use super::records::{Commissioner, Enterprise, Entity, Feedback, Id, Need, Provider, Record};
 use super::vocab::{
     Actor, Certification, EntityKind, FeedbackEvent, Field, NeedStatus, ProviderType, Service,
 };
@@ -62,7 +60,10 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn value(&self, key: &str) -> Option<&'a Value> {
-        debug_assert!(self.known.contains(&key), "{key} missing from the known keys");
+        debug_assert!(
+            self.known.contains(&key),
+            "{key} missing from the known keys"
+        );
         match self.obj.get(key) {
             None | Some(Value::Null) => None,
             Some(v) => Some(v),
@@ -128,7 +129,8 @@ impl<'a> Reader<'a> {
     ) -> Result<Vec<T>, Invalid> {
         let mut out = Vec::new();
         for s in self.str_list(key)? {
-            let v = parse(&s).map_err(|e| Invalid::new(code, Some(key), format!("字段 {key}：{e}")))?;
+            let v =
+                parse(&s).map_err(|e| Invalid::new(code, Some(key), format!("字段 {key}：{e}")))?;
             if !out.contains(&v) {
                 out.push(v);
             }
@@ -178,8 +180,8 @@ impl<'a> Reader<'a> {
     }
 
     fn parse_place(&mut self, key: &str, s: &str) -> Result<Place, Invalid> {
-        let parsed =
-            Place::parse(s).map_err(|e| Invalid::new("invalid_value", Some(key), format!("字段 {key}：{e}")))?;
+        let parsed = Place::parse(s)
+            .map_err(|e| Invalid::new("invalid_value", Some(key), format!("字段 {key}：{e}")))?;
         if let Some(w) = parsed.warning {
             self.warnings.push(Warning {
                 code: "unknown_place",
@@ -195,11 +197,13 @@ impl<'a> Reader<'a> {
             None => Ok(None),
             Some(Value::Number(n)) => Ok(n.as_f64()),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => s
-                .trim()
-                .parse::<f64>()
-                .map(Some)
-                .map_err(|_| Invalid::new("invalid_value", Some(key), format!("字段 {key}：“{s}”不是数字"))),
+            Some(Value::String(s)) => s.trim().parse::<f64>().map(Some).map_err(|_| {
+                Invalid::new(
+                    "invalid_value",
+                    Some(key),
+                    format!("字段 {key}：“{s}”不是数字"),
+                )
+            }),
             Some(other) => Err(wrong_type(key, "数字", other)),
         }
     }
@@ -222,7 +226,9 @@ impl<'a> Reader<'a> {
                 self.warnings.push(Warning {
                     code: "unknown_key",
                     field: key.clone(),
-                    detail: format!("未知字段“{key}”已忽略（请核对拼写，字段说明见 data-model.md）"),
+                    detail: format!(
+                        "未知字段“{key}”已忽略（请核对拼写，字段说明见 data-model.md）"
+                    ),
                 });
             }
         }
@@ -243,60 +249,132 @@ fn wrong_type(key: &str, want: &str, got: &Value) -> Invalid {
         Value::Object(_) => "对象",
         Value::Null => "null",
     };
-    Invalid::new("invalid_value", Some(key), format!("字段 {key} 应为{want}，实际是{got}"))
+    Invalid::new(
+        "invalid_value",
+        Some(key),
+        format!("字段 {key} 应为{want}，实际是{got}"),
+    )
 }
 
 const ENTERPRISE_KEYS: &[&str] = &[
-    "id", "name", "credit_code", "district", "fields", "keywords", "description", "founded",
-    "employees", "certifications",
+    "id",
+    "name",
+    "credit_code",
+    "district",
+    "fields",
+    "keywords",
+    "description",
+    "founded",
+    "employees",
+    "certifications",
 ];
 const NEED_KEYS: &[&str] = &[
-    "id", "enterprise_id", "title", "description", "service", "fields", "keywords", "district",
-    "budget_wan", "deadline", "status",
+    "id",
+    "enterprise_id",
+    "title",
+    "description",
+    "service",
+    "fields",
+    "keywords",
+    "district",
+    "budget_wan",
+    "deadline",
+    "status",
 ];
 const PROVIDER_KEYS: &[&str] = &[
-    "id", "provider_type", "name", "district", "served_districts", "fields", "services",
-    "keywords", "description", "capacity", "qualifications", "organization",
+    "id",
+    "provider_type",
+    "name",
+    "district",
+    "served_districts",
+    "fields",
+    "services",
+    "keywords",
+    "description",
+    "capacity",
+    "qualifications",
+    "organization",
 ];
 const COMMISSIONER_KEYS: &[&str] = &[
-    "id", "name", "organization", "districts", "fields", "expertise", "max_load",
+    "id",
+    "name",
+    "organization",
+    "districts",
+    "fields",
+    "expertise",
+    "max_load",
 ];
 const FEEDBACK_KEYS: &[&str] = &[
-    "need_id", "provider_id", "enterprise_id", "commissioner_id", "broker_id", "event", "actor",
-    "at", "rank", "reason", "ranker", "model_version",
+    "need_id",
+    "provider_id",
+    "enterprise_id",
+    "commissioner_id",
+    "broker_id",
+    "event",
+    "actor",
+    "at",
+    "rank",
+    "reason",
+    "ranker",
+    "model_version",
 ];
 
 /// Checks one parsed JSON line. `kind_hint` is used when the object has no `kind`
 /// (CSV files are one kind each).
 pub fn check(value: &Value, kind_hint: Option<&str>) -> Result<Checked, Invalid> {
     let Value::Object(obj) = value else {
-        return Err(Invalid::new("not_an_object", None, "每一行应是一个 JSON 对象"));
+        return Err(Invalid::new(
+            "not_an_object",
+            None,
+            "每一行应是一个 JSON 对象",
+        ));
     };
     let kind = match obj.get("kind") {
         Some(Value::String(k)) => k.trim(),
-        Some(_) => return Err(Invalid::new("invalid_value", Some("kind"), "字段 kind 应为文本")),
+        Some(_) => {
+            return Err(Invalid::new(
+                "invalid_value",
+                Some("kind"),
+                "字段 kind 应为文本",
+            ));
+        }
         None => kind_hint.ok_or_else(|| missing("kind"))?,
     };
     if kind == "feedback" {
-        let mut r = Reader { obj, warnings: Vec::new(), known: FEEDBACK_KEYS };
+        let mut r = Reader {
+            obj,
+            warnings: Vec::new(),
+            known: FEEDBACK_KEYS,
+        };
         let f = feedback(&mut r)?;
-        return Ok(Checked { record: Record::Feedback(f), warnings: r.finish() });
+        return Ok(Checked {
+            record: Record::Feedback(f),
+            warnings: r.finish(),
+        });
     }
-    let kind = EntityKind::parse(kind).map_err(|e| Invalid::new("unknown_kind", Some("kind"), e))?;
+    let kind =
+        EntityKind::parse(kind).map_err(|e| Invalid::new("unknown_kind", Some("kind"), e))?;
     let known = match kind {
         EntityKind::Enterprise => ENTERPRISE_KEYS,
         EntityKind::Need => NEED_KEYS,
         EntityKind::Provider => PROVIDER_KEYS,
         EntityKind::Commissioner => COMMISSIONER_KEYS,
     };
-    let mut r = Reader { obj, warnings: Vec::new(), known };
+    let mut r = Reader {
+        obj,
+        warnings: Vec::new(),
+        known,
+    };
     let entity = match kind {
         EntityKind::Enterprise => Entity::Enterprise(enterprise(&mut r)?),
         EntityKind::Need => Entity::Need(need(&mut r)?),
         EntityKind::Provider => Entity::Provider(provider(&mut r)?),
         EntityKind::Commissioner => Entity::Commissioner(commissioner(&mut r)?),
     };
-    Ok(Checked { record: Record::Entity(entity), warnings: r.finish() })
+    Ok(Checked {
+        record: Record::Entity(entity),
+        warnings: r.finish(),
+    })
 }
 
 fn keywords(r: &Reader) -> Result<Vec<String>, Invalid> {
@@ -314,7 +392,11 @@ fn enterprise(r: &mut Reader) -> Result<Enterprise, Invalid> {
             let c = c.to_ascii_uppercase();
             match credit_code_problem(&c) {
                 Some(CreditProblem::Format(why)) => {
-                    return Err(Invalid::new("invalid_credit_code", Some("credit_code"), why));
+                    return Err(Invalid::new(
+                        "invalid_credit_code",
+                        Some("credit_code"),
+                        why,
+                    ));
                 }
                 Some(CreditProblem::Checksum(why)) => r.warnings.push(Warning {
                     code: "credit_code_checksum",
@@ -330,7 +412,11 @@ fn enterprise(r: &mut Reader) -> Result<Enterprise, Invalid> {
         None => None,
         Some(y) if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) => Some(y as i32),
         Some(y) => {
-            return Err(Invalid::new("invalid_value", Some("founded"), format!("字段 founded：{y} 不是合理的成立年份")));
+            return Err(Invalid::new(
+                "invalid_value",
+                Some("founded"),
+                format!("字段 founded：{y} 不是合理的成立年份"),
+            ));
         }
     };
     Ok(Enterprise {
@@ -343,7 +429,11 @@ fn enterprise(r: &mut Reader) -> Result<Enterprise, Invalid> {
         description: r.opt_str("description")?,
         founded,
         employees: r.count("employees", 10_000_000.0)?,
-        certifications: r.codes("certifications", "unknown_certification", Certification::parse)?,
+        certifications: r.codes(
+            "certifications",
+            "unknown_certification",
+            Certification::parse,
+        )?,
     })
 }
 
@@ -353,14 +443,22 @@ fn need(r: &mut Reader) -> Result<Need, Invalid> {
         Some(d) => {
             let fmt = time::macros::format_description!("[year]-[month]-[day]");
             time::Date::parse(&d, &fmt).map_err(|_| {
-                Invalid::new("invalid_value", Some("deadline"), format!("字段 deadline：“{d}”应为 YYYY-MM-DD 格式的日期"))
+                Invalid::new(
+                    "invalid_value",
+                    Some("deadline"),
+                    format!("字段 deadline：“{d}”应为 YYYY-MM-DD 格式的日期"),
+                )
             })?;
             Some(d)
         }
     };
     let budget_wan = match r.number("budget_wan")? {
         Some(b) if b < 0.0 || !b.is_finite() => {
-            return Err(Invalid::new("invalid_value", Some("budget_wan"), format!("字段 budget_wan：{b} 不能为负数")));
+            return Err(Invalid::new(
+                "invalid_value",
+                Some("budget_wan"),
+                format!("字段 budget_wan：{b} 不能为负数"),
+            ));
         }
         b => b,
     };
@@ -384,7 +482,11 @@ fn need(r: &mut Reader) -> Result<Need, Invalid> {
 fn provider(r: &mut Reader) -> Result<Provider, Invalid> {
     Ok(Provider {
         id: r.req_id("id")?,
-        provider_type: r.opt_code("provider_type", "unknown_provider_type", ProviderType::parse)?,
+        provider_type: r.opt_code(
+            "provider_type",
+            "unknown_provider_type",
+            ProviderType::parse,
+        )?,
         name: r.req_str("name")?,
         district: r.place("district")?,
         served_districts: r.places("served_districts")?,
@@ -416,7 +518,11 @@ fn feedback(r: &mut Reader) -> Result<Feedback, Invalid> {
         Some(s) => {
             time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
                 .map_err(|_| {
-                    Invalid::new("invalid_value", Some("at"), format!("字段 at：“{s}”应为 RFC 3339 时间，如 2026-03-01T10:00:00+08:00"))
+                    Invalid::new(
+                        "invalid_value",
+                        Some("at"),
+                        format!("字段 at：“{s}”应为 RFC 3339 时间，如 2026-03-01T10:00:00+08:00"),
+                    )
                 })?;
             Some(s)
         }
@@ -432,7 +538,11 @@ fn feedback(r: &mut Reader) -> Result<Feedback, Invalid> {
         at,
         rank: match r.count("rank", 100_000.0)? {
             Some(0) => {
-                return Err(Invalid::new("invalid_value", Some("rank"), "字段 rank 从 1 开始计数"));
+                return Err(Invalid::new(
+                    "invalid_value",
+                    Some("rank"),
+                    "字段 rank 从 1 开始计数",
+                ));
             }
             rank => rank,
         },
@@ -440,10 +550,16 @@ fn feedback(r: &mut Reader) -> Result<Feedback, Invalid> {
         ranker: r.opt_str("ranker")?,
         model_version: r.opt_str("model_version")?,
     };
-    let pair = [&f.need_id, &f.provider_id, &f.enterprise_id, &f.commissioner_id, &f.broker_id]
-        .iter()
-        .filter(|x| x.is_some())
-        .count();
+    let pair = [
+        &f.need_id,
+        &f.provider_id,
+        &f.enterprise_id,
+        &f.commissioner_id,
+        &f.broker_id,
+    ]
+    .iter()
+    .filter(|x| x.is_some())
+    .count();
     if pair < 2 {
         return Err(Invalid::new(
             "missing_field",
@@ -462,7 +578,9 @@ enum CreditProblem {
 /// GB 32100-2015: 18 characters from a 31-character alphabet, the last a check character.
 fn credit_code_problem(code: &str) -> Option<CreditProblem> {
     const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-    const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    const WEIGHTS: [u32; 17] = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
     let chars: Vec<char> = code.chars().collect();
     if chars.len() != 18 {
         return Some(CreditProblem::Format(format!(
@@ -503,7 +621,9 @@ mod tests {
             "service":"pilot_scale","fields":["new_materials"],"district":"璧山","budget_wan":80,"deadline":"2026-06-30"});
         let c = check(&v, None).unwrap();
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-        let Record::Entity(e) = c.record else { panic!() };
+        let Record::Entity(e) = c.record else {
+            panic!()
+        };
         let back = e.to_json();
         assert_eq!(back["district"], "璧山区");
         assert_eq!(back["status"], "open");
@@ -513,25 +633,58 @@ mod tests {
     #[test]
     fn each_problem_has_its_code_and_field() {
         let cases = [
-            (json!({"kind":"need","id":"N-1","title":"x","service":"pilot_scale"}), "missing_field", "enterprise_id"),
-            (json!({"kind":"need","id":"N-1","enterprise_id":"E-1","title":"x","service":"pilot"}), "unknown_service_code", "service"),
-            (json!({"kind":"enterprise","id":"E 1","name":"x"}), "invalid_id", "id"),
-            (json!({"kind":"enterprise","id":"E-1","name":"x","fields":["materials"]}), "unknown_field_code", "fields"),
-            (json!({"kind":"provider","id":"P-1","name":"x","capacity":-1}), "invalid_value", "capacity"),
-            (json!({"kind":"feedback","need_id":"N-1","event":"accepted","actor":"enterprise"}), "missing_field", "need_id"),
+            (
+                json!({"kind":"need","id":"N-1","title":"x","service":"pilot_scale"}),
+                "missing_field",
+                "enterprise_id",
+            ),
+            (
+                json!({"kind":"need","id":"N-1","enterprise_id":"E-1","title":"x","service":"pilot"}),
+                "unknown_service_code",
+                "service",
+            ),
+            (
+                json!({"kind":"enterprise","id":"E 1","name":"x"}),
+                "invalid_id",
+                "id",
+            ),
+            (
+                json!({"kind":"enterprise","id":"E-1","name":"x","fields":["materials"]}),
+                "unknown_field_code",
+                "fields",
+            ),
+            (
+                json!({"kind":"provider","id":"P-1","name":"x","capacity":-1}),
+                "invalid_value",
+                "capacity",
+            ),
+            (
+                json!({"kind":"feedback","need_id":"N-1","event":"accepted","actor":"enterprise"}),
+                "missing_field",
+                "need_id",
+            ),
         ];
         for (v, code, field) in cases {
             let err = check(&v, None).unwrap_err();
             assert_eq!((err.code, err.field.as_deref()), (code, Some(field)), "{v}");
         }
-        assert_eq!(check(&json!({"kind":"robot"}), None).unwrap_err().code, "unknown_kind");
+        assert_eq!(
+            check(&json!({"kind":"robot"}), None).unwrap_err().code,
+            "unknown_kind"
+        );
     }
 
     #[test]
     fn credit_codes_are_checked() {
         assert!(credit_code_problem("91350100M000100Y43").is_none());
-        assert!(matches!(credit_code_problem("91350100M000100Y44"), Some(CreditProblem::Checksum(_))));
-        assert!(matches!(credit_code_problem("9135"), Some(CreditProblem::Format(_))));
+        assert!(matches!(
+            credit_code_problem("91350100M000100Y44"),
+            Some(CreditProblem::Checksum(_))
+        ));
+        assert!(matches!(
+            credit_code_problem("9135"),
+            Some(CreditProblem::Format(_))
+        ));
     }
 
     #[test]
@@ -539,6 +692,9 @@ mod tests {
         let v = json!({"kind":"provider","id":"P-1","name":"x","discription":"typo","district":"火星市场"});
         let c = check(&v, None).unwrap();
         let codes: Vec<_> = c.warnings.iter().map(|w| w.code).collect();
-        assert!(codes.contains(&"unknown_key") && codes.contains(&"unknown_place"), "{codes:?}");
+        assert!(
+            codes.contains(&"unknown_key") && codes.contains(&"unknown_place"),
+            "{codes:?}"
+        );
     }
 }

@@ -212,7 +212,10 @@ mod tests {
             assert_eq!(Service::parse(s.code()), Ok(*s));
         }
         let err = Service::parse("pilot").unwrap_err();
-        assert!(err.contains("pilot") && err.contains("pilot_scale"), "{err}");
+        assert!(
+            err.contains("pilot") && err.contains("pilot_scale"),
+            "{err}"
+        );
         assert_eq!(
             serde_json::to_string(&Service::PilotScale).unwrap(),
             "\"pilot_scale\""

@@ -171,11 +171,14 @@ impl<'a> Importer<'a> {
             self.report.lines += 1;
             match serde_json::from_str::<Value>(text) {
                 Ok(v) => self.accept(line_no, &v, None).await?,
-                Err(e) => self.reject(line_no, Invalid::new(
-                    "malformed_json",
-                    None,
-                    format!("第 {line_no} 行不是合法的 JSON：{e}"),
-                )),
+                Err(e) => self.reject(
+                    line_no,
+                    Invalid::new(
+                        "malformed_json",
+                        None,
+                        format!("第 {line_no} 行不是合法的 JSON：{e}"),
+                    ),
+                ),
             }
             if self.pending.len() >= BATCH {
                 self.flush().await?;
@@ -191,15 +194,22 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    async fn read_csv(&mut self, input: impl BufRead, kind: Option<&str>) -> Result<(), ImportError> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(input);
+    async fn read_csv(
+        &mut self,
+        input: impl BufRead,
+        kind: Option<&str>,
+    ) -> Result<(), ImportError> {
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
         let headers: Vec<String> = rdr
             .byte_headers()
             .map_err(|e| ImportError::CsvHeader(e.to_string()))?
             .iter()
-            .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_string())
+            .map(|h| {
+                String::from_utf8_lossy(h)
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .to_string()
+            })
             .collect();
         let mut record = csv::ByteRecord::new();
         loop {
@@ -209,7 +219,14 @@ impl<'a> Importer<'a> {
                 Err(e) => {
                     let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
                     self.report.lines += 1;
-                    self.reject(line, Invalid::new("malformed_csv", None, format!("第 {line} 行 CSV 格式错误：{e}")));
+                    self.reject(
+                        line,
+                        Invalid::new(
+                            "malformed_csv",
+                            None,
+                            format!("第 {line} 行 CSV 格式错误：{e}"),
+                        ),
+                    );
                     continue;
                 }
             }
@@ -258,12 +275,22 @@ impl<'a> Importer<'a> {
     }
 
     /// Validates one parsed line and queues it.
-    async fn accept(&mut self, line: usize, v: &Value, kind: Option<&str>) -> Result<(), ImportError> {
+    async fn accept(
+        &mut self,
+        line: usize,
+        v: &Value,
+        kind: Option<&str>,
+    ) -> Result<(), ImportError> {
         match check(v, kind) {
             Err(invalid) => self.reject(line, invalid),
             Ok(checked) => {
                 for w in checked.warnings {
-                    self.warn(LineProblem { line, code: w.code, field: Some(w.field), detail: w.detail });
+                    self.warn(LineProblem {
+                        line,
+                        code: w.code,
+                        field: Some(w.field),
+                        detail: w.detail,
+                    });
                 }
                 if let Record::Entity(e) = &checked.record {
                     self.pending_ids.insert((e.kind(), e.id().to_string()));
@@ -327,11 +354,14 @@ impl<'a> Importer<'a> {
                 } else {
                     ""
                 };
-                self.reject(line, Invalid::new(
-                    "unknown_reference",
-                    Some(field),
-                    format!("引用的{}“{id}”不存在{hint}", kind.zh()),
-                ));
+                self.reject(
+                    line,
+                    Invalid::new(
+                        "unknown_reference",
+                        Some(field),
+                        format!("引用的{}“{id}”不存在{hint}", kind.zh()),
+                    ),
+                );
                 continue;
             }
             if let Record::Entity(e) = &r {
@@ -362,14 +392,22 @@ impl<'a> Importer<'a> {
 fn references(r: &Record) -> Vec<(EntityKind, &str, &'static str)> {
     match r {
         Record::Entity(Entity::Need(n)) => {
-            vec![(EntityKind::Enterprise, n.enterprise_id.as_str(), "enterprise_id")]
+            vec![(
+                EntityKind::Enterprise,
+                n.enterprise_id.as_str(),
+                "enterprise_id",
+            )]
         }
         Record::Entity(_) => Vec::new(),
         Record::Feedback(f) => [
             (EntityKind::Need, &f.need_id, "need_id"),
             (EntityKind::Provider, &f.provider_id, "provider_id"),
             (EntityKind::Enterprise, &f.enterprise_id, "enterprise_id"),
-            (EntityKind::Commissioner, &f.commissioner_id, "commissioner_id"),
+            (
+                EntityKind::Commissioner,
+                &f.commissioner_id,
+                "commissioner_id",
+            ),
             (EntityKind::Provider, &f.broker_id, "broker_id"),
         ]
         .into_iter()

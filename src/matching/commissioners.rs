@@ -78,18 +78,46 @@ pub fn rank_enterprises(
         text.push(' ');
         text.push_str(f.zh());
     }
-    let base = Filter { kinds: vec![EntityKind::Enterprise], ..Filter::default() };
-    let by_text = index.search(&SearchRequest { text, filter: base.clone(), limit: CANDIDATES, ..SearchRequest::default() })?;
-    let best = by_text.hits.first().map(|h| h.score).unwrap_or(0.0).max(f32::EPSILON);
-    let mut docs: Vec<(String, f64)> = by_text.hits.into_iter().map(|h| (h.doc, f64::from(h.score / best))).collect();
+    let base = Filter {
+        kinds: vec![EntityKind::Enterprise],
+        ..Filter::default()
+    };
+    let by_text = index.search(&SearchRequest {
+        text,
+        filter: base.clone(),
+        limit: CANDIDATES,
+        ..SearchRequest::default()
+    })?;
+    let best = by_text
+        .hits
+        .first()
+        .map(|h| h.score)
+        .unwrap_or(0.0)
+        .max(f32::EPSILON);
+    let mut docs: Vec<(String, f64)> = by_text
+        .hits
+        .into_iter()
+        .map(|h| (h.doc, f64::from(h.score / best)))
+        .collect();
     let mut seen: HashSet<String> = HashSet::new();
     for (d, _) in &docs {
         seen.insert(d.clone());
     }
     let districts: Vec<String> = c.districts.iter().map(|p| p.name().to_string()).collect();
     if !districts.is_empty() {
-        let structured = Filter { districts, fields: c.fields.clone(), ..base };
-        for h in index.search(&SearchRequest { filter: structured, limit: CANDIDATES, ..SearchRequest::default() })?.hits {
+        let structured = Filter {
+            districts,
+            fields: c.fields.clone(),
+            ..base
+        };
+        for h in index
+            .search(&SearchRequest {
+                filter: structured,
+                limit: CANDIDATES,
+                ..SearchRequest::default()
+            })?
+            .hits
+        {
             if seen.insert(h.doc.clone()) {
                 docs.push((h.doc, 0.0));
             }
@@ -97,7 +125,8 @@ pub fn rank_enterprises(
     }
     let mut out = Vec::new();
     for (doc, bm25) in docs {
-        let e: Enterprise = serde_json::from_str(&doc).map_err(|err| IndexError::Task(format!("stored enterprise does not parse: {err}")))?;
+        let e: Enterprise = serde_json::from_str(&doc)
+            .map_err(|err| IndexError::Task(format!("stored enterprise does not parse: {err}")))?;
         if exclude.contains(e.id.as_str()) {
             continue;
         }
@@ -105,7 +134,11 @@ pub fn rank_enterprises(
             Some(p @ Place::District(d)) => {
                 if c.districts.contains(p) || c.districts.contains(&Place::CityWide) {
                     1.0
-                } else if c.districts.iter().any(|cd| Districts::get().are_neighbours(cd.name(), d)) {
+                } else if c
+                    .districts
+                    .iter()
+                    .any(|cd| Districts::get().are_neighbours(cd.name(), d))
+                {
                     0.5
                 } else {
                     0.0
@@ -128,12 +161,24 @@ pub fn rank_enterprises(
         } else {
             0.0
         };
-        let open = if open_needs.get(e.id.as_str()).copied().unwrap_or(0) > 0 { 1.0 } else { 0.0 };
+        let open = if open_needs.get(e.id.as_str()).copied().unwrap_or(0) > 0 {
+            1.0
+        } else {
+            0.0
+        };
         let values = [district_match, field_overlap, open, bm25, priority];
         let (score, features) = match ranker {
-            CommissionerRanker::Bm25 => (bm25, vec![FeatureContribution { name: "text_bm25", value: bm25, contribution: bm25 }]),
+            CommissionerRanker::Bm25 => (
+                bm25,
+                vec![FeatureContribution {
+                    name: "text_bm25",
+                    value: bm25,
+                    contribution: bm25,
+                }],
+            ),
             CommissionerRanker::Learned(head) => {
-                let named: Vec<(&'static str, f64)> = WEIGHTS.iter().map(|(n, _)| *n).zip(values).collect();
+                let named: Vec<(&'static str, f64)> =
+                    WEIGHTS.iter().map(|(n, _)| *n).zip(values).collect();
                 let s = head.score(&named);
                 (s.score, s.contributions)
             }
@@ -141,14 +186,26 @@ pub fn rank_enterprises(
                 let features: Vec<FeatureContribution> = WEIGHTS
                     .iter()
                     .zip(values)
-                    .map(|((name, w), value)| FeatureContribution { name, value, contribution: w * value })
+                    .map(|((name, w), value)| FeatureContribution {
+                        name,
+                        value,
+                        contribution: w * value,
+                    })
                     .collect();
                 let logit = BIAS + features.iter().map(|f| f.contribution).sum::<f64>();
                 (1.0 / (1.0 + (-logit).exp()), features)
             }
         };
-        out.push(RankedEnterprise { enterprise: e, score, features });
+        out.push(RankedEnterprise {
+            enterprise: e,
+            score,
+            features,
+        });
     }
-    out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.enterprise.id.cmp(&b.enterprise.id)));
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.enterprise.id.cmp(&b.enterprise.id))
+    });
     Ok(out)
 }

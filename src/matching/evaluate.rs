@@ -46,23 +46,39 @@ pub struct EvalRow {
 
 /// Reads a judgments file; a bad line is an error naming it.
 pub fn read_judgments(path: &Path) -> Result<Judgments, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut j = Judgments::default();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
+        let v: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-        let grade = v.get("grade").and_then(|g| g.as_u64()).filter(|g| *g <= 3).ok_or_else(|| format!("{}:{}: grade must be 0–3", path.display(), i + 1))? as u8;
-        match (s("need_id"), s("query_id"), s("commissioner_id"), s("provider_id"), s("enterprise_id")) {
+        let grade = v
+            .get("grade")
+            .and_then(|g| g.as_u64())
+            .filter(|g| *g <= 3)
+            .ok_or_else(|| format!("{}:{}: grade must be 0–3", path.display(), i + 1))?
+            as u8;
+        match (
+            s("need_id"),
+            s("query_id"),
+            s("commissioner_id"),
+            s("provider_id"),
+            s("enterprise_id"),
+        ) {
             (Some(n), _, _, Some(p), _) => {
                 j.needs.entry(n).or_default().insert(p, grade);
             }
             (None, Some(q), _, Some(p), _) => {
                 let text = s("query").unwrap_or_default();
-                let e = j.queries.entry(q).or_insert_with(|| (text.clone(), Grades::new()));
+                let e = j
+                    .queries
+                    .entry(q)
+                    .or_insert_with(|| (text.clone(), Grades::new()));
                 if e.0.is_empty() {
                     e.0 = text;
                 }
@@ -71,7 +87,13 @@ pub fn read_judgments(path: &Path) -> Result<Judgments, String> {
             (_, _, Some(c), _, Some(e)) => {
                 j.commissioners.entry(c).or_default().insert(e, grade);
             }
-            _ => return Err(format!("{}:{}: needs need_id/query_id + provider_id or commissioner_id + enterprise_id", path.display(), i + 1)),
+            _ => {
+                return Err(format!(
+                    "{}:{}: needs need_id/query_id + provider_id or commissioner_id + enterprise_id",
+                    path.display(),
+                    i + 1
+                ));
+            }
         }
     }
     Ok(j)
@@ -108,7 +130,11 @@ impl Acc {
 }
 
 /// Evaluates the given rankers on every judged need, query and commissioner.
-pub async fn evaluate(app: &App, judgments: &Judgments, rankers: &[RankerName]) -> Result<Vec<EvalRow>, AppError> {
+pub async fn evaluate(
+    app: &App,
+    judgments: &Judgments,
+    rankers: &[RankerName],
+) -> Result<Vec<EvalRow>, AppError> {
     let rankers_asked = rankers;
     let mut rows = Vec::new();
     let ids: Vec<&str> = judgments.needs.keys().map(String::as_str).collect();
@@ -127,14 +153,23 @@ pub async fn evaluate(app: &App, judgments: &Judgments, rankers: &[RankerName]) 
         };
         let model = ranker.model().cloned();
         let stats = app.stats.read().expect("stats lock").clone();
-        let ctx = Context { ranker: &ranker, stats: &stats, analyzer: &analyzer };
+        let ctx = Context {
+            ranker: &ranker,
+            stats: &stats,
+            analyzer: &analyzer,
+        };
         let mut acc = Acc::default();
         for (id, grades) in &judgments.needs {
-            let Some(Entity::Need(need)) = needs.get(id) else { continue };
+            let Some(Entity::Need(need)) = needs.get(id) else {
+                continue;
+            };
             let prepared = prepare_need(need, &analyzer, model.as_deref());
             let (cands, _) = retrieve(&app.index, &prepared, &[])?;
             let ranked = order(ctx, &prepared, &cands);
-            acc.add(&ranked.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(), grades);
+            acc.add(
+                &ranked.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(),
+                grades,
+            );
         }
         rows.push(acc.row("needs", &label));
         let mut acc = Acc::default();
@@ -152,7 +187,10 @@ pub async fn evaluate(app: &App, judgments: &Judgments, rankers: &[RankerName]) 
             let prepared = prepare_text(text, &req, &analyzer, model.as_deref());
             let (cands, _) = retrieve(&app.index, &prepared, &[])?;
             let ranked = order(ctx, &prepared, &cands);
-            acc.add(&ranked.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(), grades);
+            acc.add(
+                &ranked.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(),
+                grades,
+            );
         }
         rows.push(acc.row("queries", &label));
     }
@@ -172,16 +210,26 @@ pub async fn evaluate(app: &App, judgments: &Judgments, rankers: &[RankerName]) 
                         rankers.push((format!("learned ({v})"), CommissionerRanker::Learned(head)));
                     }
                 }
-                RankerName::Baseline => rankers.push(("baseline".into(), CommissionerRanker::Baseline)),
+                RankerName::Baseline => {
+                    rankers.push(("baseline".into(), CommissionerRanker::Baseline))
+                }
                 RankerName::Bm25 => rankers.push(("bm25".into(), CommissionerRanker::Bm25)),
             }
         }
         for (label, ranker) in rankers {
             let mut acc = Acc::default();
             for (id, grades) in &judgments.commissioners {
-                let Some(Entity::Commissioner(c)) = cs.get(id) else { continue };
+                let Some(Entity::Commissioner(c)) = cs.get(id) else {
+                    continue;
+                };
                 let ranked = rank_enterprises(&app.index, c, &open, &HashSet::new(), ranker)?;
-                acc.add(&ranked.iter().map(|r| r.enterprise.id.as_str()).collect::<Vec<_>>(), grades);
+                acc.add(
+                    &ranked
+                        .iter()
+                        .map(|r| r.enterprise.id.as_str())
+                        .collect::<Vec<_>>(),
+                    grades,
+                );
             }
             rows.push(acc.row("commissioners", &label));
         }
@@ -191,7 +239,10 @@ pub async fn evaluate(app: &App, judgments: &Judgments, rankers: &[RankerName]) 
 
 /// The rows as a plain-text table.
 pub fn table(rows: &[EvalRow]) -> String {
-    let mut out = format!("{:<14} {:<32} {:>5} {:>8} {:>8} {:>9}\n", "set", "ranker", "n", "NDCG@10", "MRR", "Recall@50");
+    let mut out = format!(
+        "{:<14} {:<32} {:>5} {:>8} {:>8} {:>9}\n",
+        "set", "ranker", "n", "NDCG@10", "MRR", "Recall@50"
+    );
     for r in rows {
         out.push_str(&format!(
             "{:<14} {:<32} {:>5} {:>8.4} {:>8.4} {:>9.4}\n",

@@ -7,4 +7,7 @@ pub mod evaluate;
 mod providers;
 pub mod training;
 
-pub use providers::{Candidate, Context, Prepared, features, order, prepare_need, prepare_text, retrieve, rank, MatchError, MatchRequest, MatchResponse, MatchResult, Inferred, match_providers};
+pub use providers::{
+    Candidate, Context, Inferred, MatchError, MatchRequest, MatchResponse, MatchResult, Prepared,
+    features, match_providers, order, prepare_need, prepare_text, rank, retrieve,
+};

@@ -187,8 +187,14 @@ pub async fn match_providers(
     let ranker = req.ranker.clone();
     let provider_types = req.provider_types.clone();
     let (candidates, results, prepared) = tokio::task::spawn_blocking(move || {
-        let stats = stats.read().map_err(|_| IndexError::Task("feedback stats lock poisoned".into()))?;
-        let ctx = Context { ranker: &ranker, stats: &stats, analyzer: &analyzer };
+        let stats = stats
+            .read()
+            .map_err(|_| IndexError::Task("feedback stats lock poisoned".into()))?;
+        let ctx = Context {
+            ranker: &ranker,
+            stats: &stats,
+            analyzer: &analyzer,
+        };
         let (cands, terms) = retrieve(&index, &prepared, &provider_types)?;
         let n = cands.len();
         let results = rank(ctx, &prepared, cands, &terms, limit);
@@ -222,7 +228,11 @@ fn terms_of(analyzer: &Analyzer, text: &str) -> Vec<String> {
 }
 
 /// Prepares a stored need: its fields (inferred when it has none), place, nearness, vectors.
-pub fn prepare_need(need: &Need, analyzer: &Analyzer, model: Option<&crate::rank::RankerModel>) -> Prepared {
+pub fn prepare_need(
+    need: &Need,
+    analyzer: &Analyzer,
+    model: Option<&crate::rank::RankerModel>,
+) -> Prepared {
     let text = need_text(need);
     let reading = cues::read(&text);
     // Keywords count as strongly as repeated words.
@@ -234,7 +244,10 @@ pub fn prepare_need(need: &Need, analyzer: &Analyzer, model: Option<&crate::rank
         .collect();
     let mut terms = terms_of(analyzer, &text);
     terms.extend(extra_terms.iter().map(|(t, _)| t.clone()));
-    let mut inferred = Inferred { wants_near: reading.wants_near, ..Inferred::default() };
+    let mut inferred = Inferred {
+        wants_near: reading.wants_near,
+        ..Inferred::default()
+    };
     let fields = if need.fields.is_empty() {
         infer_fields(&mut inferred, &reading, &terms, model)
     } else {
@@ -245,9 +258,20 @@ pub fn prepare_need(need: &Need, analyzer: &Analyzer, model: Option<&crate::rank
         inferred.district = Some(d.to_string());
         Some(Place::District(d))
     });
-    let side = NeedSide { service: Some(need.service), fields, place, wants_near: reading.wants_near };
+    let side = NeedSide {
+        service: Some(need.service),
+        fields,
+        place,
+        wants_near: reading.wants_near,
+    };
     let vectors = model.map(|m| m.need_vectors(&terms));
-    Prepared { text, extra_terms, side, inferred, vectors }
+    Prepared {
+        text,
+        extra_terms,
+        side,
+        inferred,
+        vectors,
+    }
 }
 
 fn infer_fields(
@@ -276,7 +300,10 @@ pub fn prepare_text(
 ) -> Prepared {
     let reading = cues::read(text);
     let terms = terms_of(analyzer, text);
-    let mut inferred = Inferred { wants_near: reading.wants_near, ..Inferred::default() };
+    let mut inferred = Inferred {
+        wants_near: reading.wants_near,
+        ..Inferred::default()
+    };
     let service = req.service.or_else(|| {
         inferred.service = reading.service;
         reading.service
@@ -291,9 +318,20 @@ pub fn prepare_text(
         inferred.district = Some(d.to_string());
         Some(Place::District(d))
     });
-    let side = NeedSide { service, fields, place, wants_near: reading.wants_near };
+    let side = NeedSide {
+        service,
+        fields,
+        place,
+        wants_near: reading.wants_near,
+    };
     let vectors = model.map(|m| m.need_vectors(&terms));
-    Prepared { text: text.to_string(), extra_terms: Vec::new(), side, inferred, vectors }
+    Prepared {
+        text: text.to_string(),
+        extra_terms: Vec::new(),
+        side,
+        inferred,
+        vectors,
+    }
 }
 
 /// Candidate providers: by text, then by service and field. Returns them with the query
@@ -316,7 +354,12 @@ pub fn retrieve(
         ..SearchRequest::default()
     })?;
     let query_terms: Vec<String> = by_text.terms.iter().map(|(t, _)| t.clone()).collect();
-    let best = by_text.hits.first().map(|h| h.score).unwrap_or(0.0).max(f32::EPSILON);
+    let best = by_text
+        .hits
+        .first()
+        .map(|h| h.score)
+        .unwrap_or(0.0)
+        .max(f32::EPSILON);
     let mut docs: Vec<(String, String, f64)> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     for h in by_text.hits {
@@ -343,7 +386,13 @@ pub fn retrieve(
     }
     let candidates = docs
         .into_iter()
-        .map(|(id, doc, bm25)| Ok(Candidate { provider: index.parsed_provider(&id, &doc)?, doc, bm25 }))
+        .map(|(id, doc, bm25)| {
+            Ok(Candidate {
+                provider: index.parsed_provider(&id, &doc)?,
+                doc,
+                bm25,
+            })
+        })
         .collect::<Result<Vec<_>, IndexError>>()?;
     Ok((candidates, query_terms))
 }
@@ -368,19 +417,29 @@ fn provider_text(p: &Provider) -> String {
 
 /// The features of one candidate. `leave_out` removes this pair's own engagement and
 /// acceptance from the track record (when training on the pair).
-pub fn features(ctx: Context<'_>, prepared: &Prepared, c: &Candidate, leave_out: (u32, u32)) -> PairFeatures {
+pub fn features(
+    ctx: Context<'_>,
+    prepared: &Prepared,
+    c: &Candidate,
+    leave_out: (u32, u32),
+) -> PairFeatures {
     let p = &c.provider;
     let rec = ctx.stats.provider(p.id.as_str());
     let mut extra = Extra {
         active: rec.active,
-        track_record: ctx.stats.track_record(p.id.as_str(), leave_out.0, leave_out.1),
+        track_record: ctx
+            .stats
+            .track_record(p.id.as_str(), leave_out.0, leave_out.1),
         ..Extra::default()
     };
     let profile_fields;
     let provider_fields: &[Field] = match (ctx.ranker.model(), &prepared.vectors) {
         (Some(m), Some(v)) => {
             let prof = m.profile(p, &c.doc, || provider_terms(ctx.analyzer, p));
-            extra.tfidf_cosine = f64::from(crate::rank::text_model::cosine_sparse(&v.tfidf, &prof.tfidf));
+            extra.tfidf_cosine = f64::from(crate::rank::text_model::cosine_sparse(
+                &v.tfidf,
+                &prof.tfidf,
+            ));
             extra.lsa_cosine = f64::from(crate::rank::text_model::cosine_dense(&v.lsa, &prof.lsa));
             profile_fields = prof.fields.clone();
             &profile_fields
@@ -406,7 +465,10 @@ pub fn rank(
             (s.score, c, f, s)
         })
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.provider.id.cmp(&b.1.provider.id)));
+    scored.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| a.1.provider.id.cmp(&b.1.provider.id))
+    });
     let query: HashSet<&str> = query_terms.iter().map(String::as_str).collect();
     scored
         .into_iter()
@@ -423,10 +485,19 @@ pub fn rank(
 }
 
 /// Scores candidates without explanations: ids best first (evaluation, training).
-pub fn order(ctx: Context<'_>, prepared: &Prepared, candidates: &[Candidate]) -> Vec<(f64, String)> {
+pub fn order(
+    ctx: Context<'_>,
+    prepared: &Prepared,
+    candidates: &[Candidate],
+) -> Vec<(f64, String)> {
     let mut v: Vec<(f64, String)> = candidates
         .iter()
-        .map(|c| (ctx.ranker.score(&features(ctx, prepared, c, (0, 0))).score, c.provider.id.to_string()))
+        .map(|c| {
+            (
+                ctx.ranker.score(&features(ctx, prepared, c, (0, 0))).score,
+                c.provider.id.to_string(),
+            )
+        })
         .collect();
     v.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     v

@@ -23,7 +23,9 @@
 use super::providers::{Candidate, Context, Prepared, features, prepare_need, retrieve};
 use crate::domain::{Entity, EntityKind, Feedback, FeedbackEvent, Field, Provider};
 use crate::rank::features::NAMES;
-use crate::rank::field_infer::{Example as FieldExample, FieldClassifier, FieldInferParams, split_by_id};
+use crate::rank::field_infer::{
+    Example as FieldExample, FieldClassifier, FieldInferParams, split_by_id,
+};
 use crate::rank::metrics::{auc, mean, ndcg_at, reciprocal_rank};
 use crate::rank::model::{RankerMetrics, TrainingSummary};
 use crate::rank::registry::ModelRegistry;
@@ -68,7 +70,11 @@ impl Default for TrainOptions {
             weak_weight: 0.3,
             force: false,
             max_test_needs: 3_000,
-            text: TextModelParams { dims: 48, max_vocab: 12_000, ..TextModelParams::default() },
+            text: TextModelParams {
+                dims: 48,
+                max_vocab: 12_000,
+                ..TextModelParams::default()
+            },
             fields: FieldInferParams::default(),
             fit: TrainParams::default(),
             version: None,
@@ -153,7 +159,9 @@ fn version_now() -> (String, String) {
         now.minute(),
         now.second()
     );
-    let created = now.format(&time::format_description::well_known::Rfc3339).expect("now formats");
+    let created = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("now formats");
     (version, created)
 }
 
@@ -161,12 +169,19 @@ async fn all_entities(store: &Store, kind: EntityKind) -> Result<Vec<Entity>, St
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store.list(kind, &ListFilter::default(), cursor.as_deref(), 5_000).await?;
-        let Some(last) = page.last() else { return Ok(out) };
+        let page = store
+            .list(kind, &ListFilter::default(), cursor.as_deref(), 5_000)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(out);
+        };
         cursor = Some(last.id().to_string());
         out.extend(page);
     }
 }
+
+/// What one training worker returns.
+type WorkerResult = Result<(Vec<Example>, Vec<TestNeed>), IndexError>;
 
 /// One evaluated test need: every candidate's features and its grade.
 struct TestNeed {
@@ -185,11 +200,16 @@ pub async fn train(
     let analyzer = index.analyzer().clone();
     // 1. Feedback → pair outcomes; training-split stats.
     let closed: Vec<String> = {
-        let filter = ListFilter { enterprise_id: None, status: Some("closed".into()) };
+        let filter = ListFilter {
+            enterprise_id: None,
+            status: Some("closed".into()),
+        };
         let mut v = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let page = store.list(EntityKind::Need, &filter, cursor.as_deref(), 5_000).await?;
+            let page = store
+                .list(EntityKind::Need, &filter, cursor.as_deref(), 5_000)
+                .await?;
             let Some(last) = page.last() else { break };
             cursor = Some(last.id().to_string());
             v.extend(page.iter().map(|e| e.id().to_string()));
@@ -214,7 +234,9 @@ pub async fn train(
                     FeedbackEvent::Rejected => Outcome::Rejected,
                     _ => Outcome::Engaged,
                 };
-                let entry = commissioner_pairs.entry((c.to_string(), e.to_string())).or_insert(o);
+                let entry = commissioner_pairs
+                    .entry((c.to_string(), e.to_string()))
+                    .or_insert(o);
                 *entry = (*entry).max(o);
             }
         }
@@ -280,47 +302,89 @@ pub async fn train(
         }
         m
     };
-    let feedback_needs: Vec<&crate::domain::Need> = needs.iter().filter(|n| by_need.contains_key(n.id.as_str())).collect();
-    let train_needs = feedback_needs.iter().filter(|n| !is_test_need(n.id.as_str(), opts.test_share)).count();
+    let feedback_needs: Vec<&crate::domain::Need> = needs
+        .iter()
+        .filter(|n| by_need.contains_key(n.id.as_str()))
+        .collect();
+    let train_needs = feedback_needs
+        .iter()
+        .filter(|n| !is_test_need(n.id.as_str(), opts.test_share))
+        .count();
     let test_total = feedback_needs.len() - train_needs;
     let ranker = Ranker::Learned(provisional.clone());
     let index2 = index.clone();
     let (examples, tests) = {
-        let ctx = Context { ranker: &ranker, stats: &train_stats, analyzer: &analyzer };
-        let worker = |chunk: &[&crate::domain::Need]| -> Result<(Vec<Example>, Vec<TestNeed>), IndexError> {
-            let mut ex = Vec::new();
-            let mut tests = Vec::new();
-            for need in chunk {
-                let id = need.id.as_str();
-                let logs = &by_need[id];
-                let test = is_test_need(id, opts.test_share);
-                if test && hash_of(id, 99) % (test_total.max(1) as u64) >= opts.max_test_needs as u64 {
-                    continue;
-                }
-                let prepared = prepare_need(need, &analyzer, Some(&provisional));
-                let (mut cands, _) = retrieve(&index2, &prepared, &[])?;
-                let retrieved: HashSet<String> = cands.iter().map(|c| c.provider.id.to_string()).collect();
-                for (pid, _) in logs {
-                    if !retrieved.contains(pid) {
-                        if let Some((p, doc)) = providers.get(pid) {
-                            cands.push(Candidate { provider: Arc::new(p.clone()), doc: doc.clone(), bm25: 0.0 });
+        let ctx = Context {
+            ranker: &ranker,
+            stats: &train_stats,
+            analyzer: &analyzer,
+        };
+        let worker =
+            |chunk: &[&crate::domain::Need]| -> Result<(Vec<Example>, Vec<TestNeed>), IndexError> {
+                let mut ex = Vec::new();
+                let mut tests = Vec::new();
+                for need in chunk {
+                    let id = need.id.as_str();
+                    let logs = &by_need[id];
+                    let test = is_test_need(id, opts.test_share);
+                    if test
+                        && hash_of(id, 99) % (test_total.max(1) as u64)
+                            >= opts.max_test_needs as u64
+                    {
+                        continue;
+                    }
+                    let prepared = prepare_need(need, &analyzer, Some(&provisional));
+                    let (mut cands, _) = retrieve(&index2, &prepared, &[])?;
+                    let retrieved: HashSet<String> =
+                        cands.iter().map(|c| c.provider.id.to_string()).collect();
+                    for (pid, _) in logs {
+                        if !retrieved.contains(pid)
+                            && let Some((p, doc)) = providers.get(pid)
+                        {
+                            cands.push(Candidate {
+                                provider: Arc::new(p.clone()),
+                                doc: doc.clone(),
+                                bm25: 0.0,
+                            });
                         }
                     }
+                    let logged: HashMap<&str, PairLog> =
+                        logs.iter().map(|(p, l)| (p.as_str(), *l)).collect();
+                    if test {
+                        tests.push(test_need(ctx, &prepared, id, &cands, &logged));
+                    } else {
+                        training_examples(
+                            ctx,
+                            &prepared,
+                            id,
+                            &cands,
+                            &logged,
+                            &propensity,
+                            opts,
+                            &mut ex,
+                        );
+                    }
                 }
-                let logged: HashMap<&str, PairLog> = logs.iter().map(|(p, l)| (p.as_str(), *l)).collect();
-                if test {
-                    tests.push(test_need(ctx, &prepared, id, &cands, &logged));
-                } else {
-                    training_examples(ctx, &prepared, id, &cands, &logged, &propensity, opts, &mut ex);
-                }
-            }
-            Ok((ex, tests))
-        };
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
+                Ok((ex, tests))
+            };
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(1, 8);
         let chunk = feedback_needs.len().div_ceil(threads).max(1);
-        let results: Vec<Result<(Vec<Example>, Vec<TestNeed>), IndexError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = feedback_needs.chunks(chunk).map(|c| s.spawn(move || worker(c))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(IndexError::Task("training worker panicked".into())))).collect()
+        let results: Vec<WorkerResult> = std::thread::scope(|s| {
+            let handles: Vec<_> = feedback_needs
+                .chunks(chunk)
+                .map(|c| s.spawn(move || worker(c)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(IndexError::Task("training worker panicked".into()))
+                    })
+                })
+                .collect()
         });
         let mut examples = Vec::new();
         let mut tests = Vec::new();
@@ -334,12 +398,31 @@ pub async fn train(
     let positives = examples.iter().filter(|e| e.label).count();
     // 4. Fit, evaluate, write, promote.
     let fitted = fit(&examples, &opts.fit).map_err(|e| TrainingError::Fit(e.to_string()))?;
-    let mut model = RankerModel::new(version.clone(), created, names, fitted.mean, fitted.std, fitted.weights, fitted.bias, text, fields)?;
+    let mut model = RankerModel::new(
+        version.clone(),
+        created,
+        names,
+        fitted.mean,
+        fitted.std,
+        fitted.weights,
+        fitted.bias,
+        text,
+        fields,
+    )?;
     let active = registry.active();
     let mut metrics = BTreeMap::new();
-    metrics.insert("learned".to_string(), evaluate(&tests, |f| model.score(f).score));
-    metrics.insert("baseline".to_string(), evaluate(&tests, |f| Ranker::Baseline.score(f).score));
-    metrics.insert("bm25".to_string(), evaluate(&tests, |f| Ranker::Bm25.score(f).score));
+    metrics.insert(
+        "learned".to_string(),
+        evaluate(&tests, |f| model.score(f).score),
+    );
+    metrics.insert(
+        "baseline".to_string(),
+        evaluate(&tests, |f| Ranker::Baseline.score(f).score),
+    );
+    metrics.insert(
+        "bm25".to_string(),
+        evaluate(&tests, |f| Ranker::Bm25.score(f).score),
+    );
     if let Some(a) = &active {
         let m = evaluate_active(store, index, &analyzer, a, &tests, &train_stats).await?;
         metrics.insert("active".to_string(), m);
@@ -362,13 +445,32 @@ pub async fn train(
     let (promoted, decision) = match metrics.get("active") {
         _ if opts.force => (true, "按 --force 要求启用新模型".to_string()),
         None => (true, "此前没有启用的模型，新模型已启用".to_string()),
-        Some(a) if new_ndcg > a.ndcg_at_10 => (true, format!("新模型 NDCG@10 {new_ndcg:.4} 高于现用模型 {:.4}，已启用", a.ndcg_at_10)),
-        Some(a) => (false, format!("新模型 NDCG@10 {new_ndcg:.4} 未超过现用模型 {:.4}，未启用（可用 --force 强制）", a.ndcg_at_10)),
+        Some(a) if new_ndcg > a.ndcg_at_10 => (
+            true,
+            format!(
+                "新模型 NDCG@10 {new_ndcg:.4} 高于现用模型 {:.4}，已启用",
+                a.ndcg_at_10
+            ),
+        ),
+        Some(a) => (
+            false,
+            format!(
+                "新模型 NDCG@10 {new_ndcg:.4} 未超过现用模型 {:.4}，未启用（可用 --force 强制）",
+                a.ndcg_at_10
+            ),
+        ),
     };
     if promoted {
         registry.promote(&version)?;
     }
-    tracing::info!(version, promoted, events, examples = examples.len(), seconds = started.elapsed().as_secs_f64(), "ranker trained");
+    tracing::info!(
+        version,
+        promoted,
+        events,
+        examples = examples.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "ranker trained"
+    );
     Ok(TrainReport {
         version,
         path: path.display().to_string(),
@@ -387,7 +489,9 @@ fn add_event(
     train_stats: &mut FeedbackStats,
     pairs: &mut HashMap<(String, String), PairLog>,
 ) {
-    let (Some(need), Some(provider)) = (&f.need_id, &f.provider_id) else { return };
+    let (Some(need), Some(provider)) = (&f.need_id, &f.provider_id) else {
+        return;
+    };
     if !is_test_need(need.as_str(), test_share) {
         train_stats.add(f);
     }
@@ -400,7 +504,10 @@ fn add_event(
     };
     let e = pairs
         .entry((need.to_string(), provider.to_string()))
-        .or_insert(PairLog { outcome, best_rank: None });
+        .or_insert(PairLog {
+            outcome,
+            best_rank: None,
+        });
     e.outcome = e.outcome.max(outcome);
     if let (FeedbackEvent::Impression, Some(r)) = (f.event, f.rank) {
         e.best_rank = Some(e.best_rank.map_or(r, |b| b.min(r)));
@@ -413,14 +520,27 @@ fn fit_text_and_fields(
     needs: &[crate::domain::Need],
     enterprises: &[Entity],
     opts: &TrainOptions,
-) -> Result<(TextModel, FieldClassifier, Option<crate::rank::field_infer::FieldAccuracy>, usize), TrainingError> {
-    let terms = |t: &str| -> Vec<String> { analyzer.terms(t).into_iter().map(|x| x.text).collect() };
+) -> Result<
+    (
+        TextModel,
+        FieldClassifier,
+        Option<crate::rank::field_infer::FieldAccuracy>,
+        usize,
+    ),
+    TrainingError,
+> {
+    let terms =
+        |t: &str| -> Vec<String> { analyzer.terms(t).into_iter().map(|x| x.text).collect() };
     // (id, terms, fields) for every record with text.
     let mut docs: Vec<(String, Vec<String>, Vec<Field>)> = Vec::new();
     let mut sorted: Vec<&(Provider, String)> = providers.values().collect();
     sorted.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     for (p, _) in sorted {
-        docs.push((format!("p:{}", p.id), super::providers::provider_terms(analyzer, p), p.fields.clone()));
+        docs.push((
+            format!("p:{}", p.id),
+            super::providers::provider_terms(analyzer, p),
+            p.fields.clone(),
+        ));
     }
     for n in needs {
         let mut t = terms(&super::providers::need_text(n));
@@ -428,24 +548,32 @@ fn fit_text_and_fields(
         docs.push((format!("n:{}", n.id), t, n.fields.clone()));
     }
     let corpus: Vec<Vec<String>> = docs.iter().map(|d| d.1.clone()).collect();
-    let text = TextModel::fit(&corpus, &opts.text).map_err(|e| TrainingError::Fit(format!("text model: {e}")))?;
+    let text = TextModel::fit(&corpus, &opts.text)
+        .map_err(|e| TrainingError::Fit(format!("text model: {e}")))?;
     for e in enterprises {
-        if let Entity::Enterprise(x) = e {
-            if !x.fields.is_empty() {
-                let mut t = terms(x.description.as_deref().unwrap_or(""));
-                t.extend(x.keywords.iter().flat_map(|k| terms(k)));
-                t.extend(terms(&x.name));
-                docs.push((format!("e:{}", x.id), t, x.fields.clone()));
-            }
+        if let Entity::Enterprise(x) = e
+            && !x.fields.is_empty()
+        {
+            let mut t = terms(x.description.as_deref().unwrap_or(""));
+            t.extend(x.keywords.iter().flat_map(|k| terms(k)));
+            t.extend(terms(&x.name));
+            docs.push((format!("e:{}", x.id), t, x.fields.clone()));
         }
     }
-    let labelled: Vec<&(String, Vec<String>, Vec<Field>)> = docs.iter().filter(|d| !d.2.is_empty()).collect();
+    let labelled: Vec<&(String, Vec<String>, Vec<Field>)> =
+        docs.iter().filter(|d| !d.2.is_empty()).collect();
     let (train, test) = split_by_id(&labelled, |d| d.0.as_str(), 0.2);
     fn as_examples<'a>(v: &[&&'a (String, Vec<String>, Vec<Field>)]) -> Vec<FieldExample<'a>> {
-        v.iter().map(|d| FieldExample { terms: &d.1, fields: &d.2 }).collect()
+        v.iter()
+            .map(|d| FieldExample {
+                terms: &d.1,
+                fields: &d.2,
+            })
+            .collect()
     }
     let train_ex = as_examples(&train);
-    let classifier = FieldClassifier::fit(&train_ex, &opts.fields).map_err(|e| TrainingError::Fit(format!("field classifier: {e}")))?;
+    let classifier = FieldClassifier::fit(&train_ex, &opts.fields)
+        .map_err(|e| TrainingError::Fit(format!("field classifier: {e}")))?;
     let test_ex = as_examples(&test);
     let accuracy = (!test_ex.is_empty()).then(|| classifier.evaluate(&test_ex));
     Ok((text, classifier, accuracy, corpus.len()))
@@ -474,7 +602,10 @@ fn test_need(
             (pid.to_string(), features(ctx, prepared, c, (0, 0)), g)
         })
         .collect();
-    TestNeed { need_id: id.to_string(), items }
+    TestNeed {
+        need_id: id.to_string(),
+        items,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -497,7 +628,10 @@ fn training_examples(
         };
         let (label, weight) = match log.outcome {
             Outcome::Deal | Outcome::Accepted => {
-                let p = log.best_rank.map(|r| propensity[(r as usize).min(propensity.len() - 1)]).unwrap_or(1.0);
+                let p = log
+                    .best_rank
+                    .map(|r| propensity[(r as usize).min(propensity.len() - 1)])
+                    .unwrap_or(1.0);
                 (true, 1.0 / p)
             }
             Outcome::Rejected => (false, 1.0),
@@ -507,12 +641,20 @@ fn training_examples(
         };
         let (engaged, accepted) = ctx.stats.pair(need_id, pid);
         let f = features(ctx, prepared, c, (u32::from(engaged), u32::from(accepted)));
-        out.push(Example { x: f.values.to_vec(), label, weight });
+        out.push(Example {
+            x: f.values.to_vec(),
+            label,
+            weight,
+        });
     }
     unseen.sort_by_key(|(h, _)| *h);
     for (_, c) in unseen.into_iter().take(opts.unseen_per_need) {
         let f = features(ctx, prepared, c, (0, 0));
-        out.push(Example { x: f.values.to_vec(), label: false, weight: opts.weak_weight });
+        out.push(Example {
+            x: f.values.to_vec(),
+            label: false,
+            weight: opts.weak_weight,
+        });
     }
 }
 
@@ -521,9 +663,18 @@ fn evaluate(tests: &[TestNeed], score: impl Fn(&PairFeatures) -> f64) -> RankerM
     let mut rrs = Vec::new();
     let mut labelled: Vec<(f64, bool)> = Vec::new();
     for t in tests {
-        let mut scored: Vec<(f64, &str, u8)> = t.items.iter().map(|(id, f, g)| (score(f), id.as_str(), *g)).collect();
+        let mut scored: Vec<(f64, &str, u8)> = t
+            .items
+            .iter()
+            .map(|(id, f, g)| (score(f), id.as_str(), *g))
+            .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        let grades: HashMap<String, u8> = t.items.iter().filter(|(_, _, g)| *g > 0).map(|(id, _, g)| (id.clone(), *g)).collect();
+        let grades: HashMap<String, u8> = t
+            .items
+            .iter()
+            .filter(|(_, _, g)| *g > 0)
+            .map(|(id, _, g)| (id.clone(), *g))
+            .collect();
         let ranked: Vec<&str> = scored.iter().map(|x| x.1).collect();
         if let Some(n) = ndcg_at(&ranked, &grades, 10) {
             ndcgs.push(n);
@@ -532,7 +683,12 @@ fn evaluate(tests: &[TestNeed], score: impl Fn(&PairFeatures) -> f64) -> RankerM
         labelled.extend(scored.iter().map(|(s, _, g)| (*s, *g > 0)));
     }
     let _ = tests.first().map(|t| &t.need_id);
-    RankerMetrics { auc: auc(&labelled), ndcg_at_10: mean(ndcgs.iter().copied()), mrr: mean(rrs), needs: ndcgs.len() }
+    RankerMetrics {
+        auc: auc(&labelled),
+        ndcg_at_10: mean(ndcgs.iter().copied()),
+        mrr: mean(rrs),
+        needs: ndcgs.len(),
+    }
 }
 
 /// The active model ranks the same test needs with its own text model.
@@ -546,27 +702,45 @@ async fn evaluate_active(
 ) -> Result<RankerMetrics, TrainingError> {
     let ids: Vec<&str> = tests.iter().map(|t| t.need_id.as_str()).collect();
     let needs = store.get_many(EntityKind::Need, &ids).await?;
-    let pids: HashSet<&str> = tests.iter().flat_map(|t| t.items.iter().map(|i| i.0.as_str())).collect();
+    let pids: HashSet<&str> = tests
+        .iter()
+        .flat_map(|t| t.items.iter().map(|i| i.0.as_str()))
+        .collect();
     let pids: Vec<&str> = pids.into_iter().collect();
     let providers = store.get_many(EntityKind::Provider, &pids).await?;
     let ranker = Ranker::Learned(active.clone());
-    let ctx = Context { ranker: &ranker, stats, analyzer };
+    let ctx = Context {
+        ranker: &ranker,
+        stats,
+        analyzer,
+    };
     let _ = index;
     let mut rescored = Vec::with_capacity(tests.len());
     for t in tests {
-        let Some(Entity::Need(need)) = needs.get(&t.need_id) else { continue };
+        let Some(Entity::Need(need)) = needs.get(&t.need_id) else {
+            continue;
+        };
         let prepared = prepare_need(need, analyzer, Some(active));
         let items = t
             .items
             .iter()
             .filter_map(|(pid, f, g)| {
-                let Some(Entity::Provider(p)) = providers.get(pid) else { return None };
+                let Some(Entity::Provider(p)) = providers.get(pid) else {
+                    return None;
+                };
                 let doc = Entity::Provider(p.clone()).to_json().to_string();
-                let c = Candidate { provider: Arc::new(p.clone()), doc, bm25: f.values[0] };
+                let c = Candidate {
+                    provider: Arc::new(p.clone()),
+                    doc,
+                    bm25: f.values[0],
+                };
                 Some((pid.clone(), features(ctx, &prepared, &c, (0, 0)), *g))
             })
             .collect();
-        rescored.push(TestNeed { need_id: t.need_id.clone(), items });
+        rescored.push(TestNeed {
+            need_id: t.need_id.clone(),
+            items,
+        });
     }
     Ok(evaluate(&rescored, |f| active.score(f).score))
 }
@@ -597,35 +771,74 @@ async fn commissioner_head(
     let mut tests: Vec<Vec<([f64; 5], u8)>> = Vec::new();
     let mut trained = 0usize;
     for (cid, logged) in &by_c {
-        let Some(Entity::Commissioner(c)) = cs.get(*cid) else { continue };
-        let ranked = rank_enterprises(index, c, &open, &HashSet::new(), CommissionerRanker::Baseline)?;
+        let Some(Entity::Commissioner(c)) = cs.get(*cid) else {
+            continue;
+        };
+        let ranked = rank_enterprises(
+            index,
+            c,
+            &open,
+            &HashSet::new(),
+            CommissionerRanker::Baseline,
+        )?;
         let rows: Vec<([f64; 5], Option<Outcome>, u64)> = ranked
             .iter()
             .map(|r| {
                 let mut v = [0.0; 5];
                 for (slot, (name, _)) in v.iter_mut().zip(WEIGHTS) {
-                    *slot = r.features.iter().find(|f| f.name == name).map(|f| f.value).unwrap_or(0.0);
+                    *slot = r
+                        .features
+                        .iter()
+                        .find(|f| f.name == name)
+                        .map(|f| f.value)
+                        .unwrap_or(0.0);
                 }
                 let id = r.enterprise.id.as_str();
                 (v, logged.get(id).copied(), hash_of(id, hash_of(cid, 23)))
             })
             .collect();
         if is_test_need(cid, opts.test_share) {
-            tests.push(rows.iter().map(|(v, o, _)| (*v, if o.is_some_and(|o| o >= Outcome::Accepted) { 2 } else { 0 })).collect());
+            tests.push(
+                rows.iter()
+                    .map(|(v, o, _)| {
+                        (
+                            *v,
+                            if o.is_some_and(|o| o >= Outcome::Accepted) {
+                                2
+                            } else {
+                                0
+                            },
+                        )
+                    })
+                    .collect(),
+            );
             continue;
         }
         trained += 1;
-        let mut unseen: Vec<&([f64; 5], Option<Outcome>, u64)> = rows.iter().filter(|r| r.1.is_none()).collect();
+        let mut unseen: Vec<&([f64; 5], Option<Outcome>, u64)> =
+            rows.iter().filter(|r| r.1.is_none()).collect();
         unseen.sort_by_key(|r| r.2);
         for (v, o, _) in &rows {
             match o {
-                Some(o) if *o >= Outcome::Accepted => examples.push(Example { x: v.to_vec(), label: true, weight: 1.0 }),
-                Some(_) => examples.push(Example { x: v.to_vec(), label: false, weight: 0.5 }),
+                Some(o) if *o >= Outcome::Accepted => examples.push(Example {
+                    x: v.to_vec(),
+                    label: true,
+                    weight: 1.0,
+                }),
+                Some(_) => examples.push(Example {
+                    x: v.to_vec(),
+                    label: false,
+                    weight: 0.5,
+                }),
                 None => {}
             }
         }
         for (v, _, _) in unseen.into_iter().take(10) {
-            examples.push(Example { x: v.to_vec(), label: false, weight: opts.weak_weight });
+            examples.push(Example {
+                x: v.to_vec(),
+                label: false,
+                weight: opts.weak_weight,
+            });
         }
     }
     let fitted = match fit(&examples, &opts.fit) {
@@ -650,10 +863,18 @@ async fn commissioner_head(
         let mut rrs = Vec::new();
         let mut labelled = Vec::new();
         for t in &tests {
-            let mut s: Vec<(f64, usize, u8)> = t.iter().enumerate().map(|(i, (v, g))| (score(v), i, *g)).collect();
+            let mut s: Vec<(f64, usize, u8)> = t
+                .iter()
+                .enumerate()
+                .map(|(i, (v, g))| (score(v), i, *g))
+                .collect();
             s.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             let ids: Vec<String> = s.iter().map(|x| x.1.to_string()).collect();
-            let grades: HashMap<String, u8> = s.iter().filter(|x| x.2 > 0).map(|x| (x.1.to_string(), x.2)).collect();
+            let grades: HashMap<String, u8> = s
+                .iter()
+                .filter(|x| x.2 > 0)
+                .map(|x| (x.1.to_string(), x.2))
+                .collect();
             let ranked: Vec<&str> = ids.iter().map(String::as_str).collect();
             if let Some(n) = ndcg_at(&ranked, &grades, 10) {
                 ndcgs.push(n);
@@ -661,9 +882,20 @@ async fn commissioner_head(
             }
             labelled.extend(s.iter().map(|x| (x.0, x.2 > 0)));
         }
-        RankerMetrics { auc: auc(&labelled), ndcg_at_10: mean(ndcgs.iter().copied()), mrr: mean(rrs), needs: ndcgs.len() }
+        RankerMetrics {
+            auc: auc(&labelled),
+            ndcg_at_10: mean(ndcgs.iter().copied()),
+            mrr: mean(rrs),
+            needs: ndcgs.len(),
+        }
     };
-    let named = |v: &[f64; 5]| -> Vec<(&'static str, f64)> { WEIGHTS.iter().map(|(n, _)| *n).zip(v.iter().copied()).collect() };
+    let named = |v: &[f64; 5]| -> Vec<(&'static str, f64)> {
+        WEIGHTS
+            .iter()
+            .map(|(n, _)| *n)
+            .zip(v.iter().copied())
+            .collect()
+    };
     let learned = eval(&|v| head.score(&named(v)).score);
     let baseline = eval(&|v| WEIGHTS.iter().zip(v).map(|((_, w), x)| w * x).sum::<f64>());
     let bm25 = eval(&|v| v[3]);

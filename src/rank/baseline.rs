@@ -21,9 +21,9 @@
 
 use super::features::{Geo, NAMES, PairFeatures};
 use super::model::RankerModel;
-use std::sync::Arc;
 use crate::domain::Service;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// The baseline's weights by feature name (features not listed weigh 0 and are not shown).
 pub const BASELINE_WEIGHTS: [(&str, f64); 6] = [
@@ -70,7 +70,9 @@ impl RankerName {
             "learned" => Ok(RankerName::Learned),
             "baseline" => Ok(RankerName::Baseline),
             "bm25" => Ok(RankerName::Bm25),
-            other => Err(format!("未知的排序器“{other}”，可用：learned, baseline, bm25")),
+            other => Err(format!(
+                "未知的排序器“{other}”，可用：learned, baseline, bm25"
+            )),
         }
     }
 
@@ -129,7 +131,8 @@ impl Ranker {
                         }
                     })
                     .collect();
-                let logit = BASELINE_BIAS + contributions.iter().map(|c| c.contribution).sum::<f64>();
+                let logit =
+                    BASELINE_BIAS + contributions.iter().map(|c| c.contribution).sum::<f64>();
                 Scored {
                     score: 1.0 / (1.0 + (-logit).exp()),
                     contributions,
@@ -201,7 +204,12 @@ fn summary(
         let phrase = match c.name {
             "text_bm25" | "tfidf_cosine" | "lsa_cosine" if !matched.is_empty() => Some(format!(
                 "描述相关：{}",
-                matched.iter().take(3).cloned().collect::<Vec<_>>().join("、")
+                matched
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("、")
             )),
             "lsa_cosine" | "tfidf_cosine" => Some("技术方向相近".to_string()),
             "track_record" => Some("过往对接接受率高".to_string()),
@@ -215,7 +223,11 @@ fn summary(
             }),
             "field_overlap" if !f.shared_fields.is_empty() => Some(format!(
                 "同属{}领域",
-                f.shared_fields.iter().map(|x| x.zh()).collect::<Vec<_>>().join("、")
+                f.shared_fields
+                    .iter()
+                    .map(|x| x.zh())
+                    .collect::<Vec<_>>()
+                    .join("、")
             )),
             "geo" | "geo_if_near" => match &f.geo {
                 Geo::SameDistrict(d) => Some(format!("同在{d}")),
@@ -241,7 +253,9 @@ fn summary(
     }
     match &f.geo {
         Geo::Outside(o) => line.push(format!("注意：位于市外（{o}）")),
-        Geo::SameCity(d) if f.get("geo_if_near") > 0.0 => line.push(format!("注意：位于{d}，距离较远")),
+        Geo::SameCity(d) if f.get("geo_if_near") > 0.0 => {
+            line.push(format!("注意：位于{d}，距离较远"))
+        }
         _ => {}
     }
     if line.is_empty() {

@@ -223,8 +223,10 @@ impl PairFeatures {
         extra: Extra,
     ) -> PairFeatures {
         let exact = need.service.is_some_and(|s| p.services.contains(&s));
-        let related_only =
-            !exact && need.service.is_some_and(|s| p.services.iter().any(|o| related(s, *o)));
+        let related_only = !exact
+            && need
+                .service
+                .is_some_and(|s| p.services.iter().any(|o| related(s, *o)));
         let service_match = if exact {
             1.0
         } else if related_only {
@@ -264,7 +266,11 @@ impl PairFeatures {
                 extra.tfidf_cosine.clamp(0.0, 1.0),
                 extra.lsa_cosine.clamp(0.0, 1.0),
                 if related_only { 1.0 } else { 0.0 },
-                if matches!(geo, Geo::Outside(_)) { 1.0 } else { 0.0 },
+                if matches!(geo, Geo::Outside(_)) {
+                    1.0
+                } else {
+                    0.0
+                },
                 (active / capacity).min(2.0) / 2.0,
                 if active >= capacity { 1.0 } else { 0.0 },
                 extra.track_record.clamp(0.0, 1.0),

@@ -140,16 +140,30 @@ impl LinearHead {
                 let i = self.feature_names.iter().position(|n| n == name)?;
                 let c = self.weights[i] * (value - self.mean[i]) / self.std[i];
                 logit += c;
-                Some(FeatureContribution { name, value: *value, contribution: c })
+                Some(FeatureContribution {
+                    name,
+                    value: *value,
+                    contribution: c,
+                })
             })
             .collect();
-        Scored { score: 1.0 / (1.0 + (-logit).exp()), contributions }
+        Scored {
+            score: 1.0 / (1.0 + (-logit).exp()),
+            contributions,
+        }
     }
 
     fn check(&self) -> Result<(), ModelError> {
         let n = self.feature_names.len();
-        if n == 0 || self.mean.len() != n || self.std.len() != n || self.weights.len() != n || self.std.iter().any(|s| !(*s > 0.0)) {
-            return Err(ModelError::Invalid("commissioner model shapes differ".into()));
+        if n == 0
+            || self.mean.len() != n
+            || self.std.len() != n
+            || self.weights.len() != n
+            || self.std.iter().any(|s| s.is_nan() || *s <= 0.0)
+        {
+            return Err(ModelError::Invalid(
+                "commissioner model shapes differ".into(),
+            ));
         }
         Ok(())
     }
@@ -222,22 +236,35 @@ impl RankerModel {
         }
         let n = self.feature_names.len();
         if n == 0 || self.mean.len() != n || self.std.len() != n || self.weights.len() != n {
-            return Err(ModelError::Invalid("feature, mean, std and weight lengths differ".into()));
+            return Err(ModelError::Invalid(
+                "feature, mean, std and weight lengths differ".into(),
+            ));
         }
-        if self.std.iter().any(|s| !(*s > 0.0)) || !self.bias.is_finite() || self.weights.iter().any(|w| !w.is_finite()) {
-            return Err(ModelError::Invalid("non-finite weights or zero standard deviation".into()));
+        if self.std.iter().any(|s| s.is_nan() || *s <= 0.0)
+            || !self.bias.is_finite()
+            || self.weights.iter().any(|w| !w.is_finite())
+        {
+            return Err(ModelError::Invalid(
+                "non-finite weights or zero standard deviation".into(),
+            ));
         }
         self.slots = self
             .feature_names
             .iter()
             .map(|name| {
                 NAMES.iter().position(|n| n == name).ok_or_else(|| {
-                    ModelError::Invalid(format!("unknown feature “{name}” (this build knows {NAMES:?})"))
+                    ModelError::Invalid(format!(
+                        "unknown feature “{name}” (this build knows {NAMES:?})"
+                    ))
                 })
             })
             .collect::<Result<_, _>>()?;
-        self.text.validate().map_err(|e| ModelError::Invalid(e.to_string()))?;
-        self.fields.validate().map_err(|e| ModelError::Invalid(e.to_string()))?;
+        self.text
+            .validate()
+            .map_err(|e| ModelError::Invalid(e.to_string()))?;
+        self.fields
+            .validate()
+            .map_err(|e| ModelError::Invalid(e.to_string()))?;
         if let Some(c) = &self.commissioner {
             c.check()?;
         }
@@ -246,7 +273,8 @@ impl RankerModel {
 
     /// Parses and checks a model file's text.
     pub fn from_json(s: &str) -> Result<RankerModel, ModelError> {
-        let mut m: RankerModel = serde_json::from_str(s).map_err(|e| ModelError::Invalid(e.to_string()))?;
+        let mut m: RankerModel =
+            serde_json::from_str(s).map_err(|e| ModelError::Invalid(e.to_string()))?;
         m.check()?;
         Ok(m)
     }
@@ -276,10 +304,17 @@ impl RankerModel {
                 let value = f.values[self.slots[i]];
                 let c = self.weights[i] * (value - self.mean[i]) / self.std[i];
                 logit += c;
-                FeatureContribution { name: NAMES[self.slots[i]], value, contribution: c }
+                FeatureContribution {
+                    name: NAMES[self.slots[i]],
+                    value,
+                    contribution: c,
+                }
             })
             .collect();
-        Scored { score: 1.0 / (1.0 + (-logit).exp()), contributions }
+        Scored {
+            score: 1.0 / (1.0 + (-logit).exp()),
+            contributions,
+        }
     }
 
     /// Text vectors of a need's analysed terms.
@@ -291,16 +326,20 @@ impl RankerModel {
 
     /// The profile of a provider, cached by id and content (`doc` is the stored record).
     /// `terms` analyses the provider's text when the profile is not cached.
-    pub fn profile(&self, p: &Provider, doc: &str, terms: impl FnOnce() -> Vec<String>) -> Arc<Profile> {
+    pub fn profile(
+        &self,
+        p: &Provider,
+        doc: &str,
+        terms: impl FnOnce() -> Vec<String>,
+    ) -> Arc<Profile> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         doc.hash(&mut h);
         let key = h.finish();
-        if let Ok(cache) = self.profiles.read() {
-            if let Some((k, prof)) = cache.get(p.id.as_str()) {
-                if *k == key {
-                    return prof.clone();
-                }
-            }
+        if let Ok(cache) = self.profiles.read()
+            && let Some((k, prof)) = cache.get(p.id.as_str())
+            && *k == key
+        {
+            return prof.clone();
         }
         let terms = terms();
         let tfidf = self.text.tfidf(&terms);
@@ -310,7 +349,12 @@ impl RankerModel {
         } else {
             (p.fields.clone(), false)
         };
-        let prof = Arc::new(Profile { tfidf, lsa, fields, fields_inferred });
+        let prof = Arc::new(Profile {
+            tfidf,
+            lsa,
+            fields,
+            fields_inferred,
+        });
         if let Ok(mut cache) = self.profiles.write() {
             if cache.len() >= PROFILE_CACHE_LIMIT {
                 cache.clear();
@@ -334,22 +378,34 @@ mod tests {
         assert_eq!(m.version, "demo-1");
         assert_eq!(m.feature_names.len(), NAMES.len());
         assert!(m.metrics.contains_key("learned") && m.metrics.contains_key("bm25"));
-        let p: Provider = serde_json::from_value(serde_json::json!({"id":"P-1","name":"中试基地","services":["pilot_scale"]})).unwrap();
-        let side = NeedSide { service: Some(crate::domain::Service::PilotScale), ..NeedSide::default() };
+        let p: Provider = serde_json::from_value(
+            serde_json::json!({"id":"P-1","name":"中试基地","services":["pilot_scale"]}),
+        )
+        .unwrap();
+        let side = NeedSide {
+            service: Some(crate::domain::Service::PilotScale),
+            ..NeedSide::default()
+        };
         let f = PairFeatures::compute(&side, &p, &[], 0.8, Extra::default());
         let s = m.score(&f);
         assert!(s.score > 0.0 && s.score < 1.0);
         let logit: f64 = m.bias + s.contributions.iter().map(|c| c.contribution).sum::<f64>();
-        assert!((1.0 / (1.0 + (-logit).exp()) - s.score).abs() < 1e-12, "contributions are exact");
+        assert!(
+            (1.0 / (1.0 + (-logit).exp()) - s.score).abs() < 1e-12,
+            "contributions are exact"
+        );
         let prof = m.profile(&p, "doc", || vec!["中试".to_string(), "熟化".to_string()]);
         assert_eq!(prof.lsa.len(), m.text.dims());
     }
 
     #[test]
     fn a_broken_model_file_is_refused_with_a_reason() {
-        let mut v: serde_json::Value = serde_json::from_str(include_str!("../../models/ranker-demo-1.json")).unwrap();
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../../models/ranker-demo-1.json")).unwrap();
         v["weights"] = serde_json::json!([1.0]);
-        let err = RankerModel::from_json(&v.to_string()).unwrap_err().to_string();
+        let err = RankerModel::from_json(&v.to_string())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("lengths"), "{err}");
         v["feature_names"][0] = "mystery".into();
         assert!(RankerModel::from_json(&v.to_string()).is_err());

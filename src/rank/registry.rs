@@ -47,8 +47,15 @@ impl ModelRegistry {
     /// shipped one when it has none. A broken active file is an error (better than
     /// silently ranking with something else).
     pub fn open(dir: &Path) -> Result<ModelRegistry, ModelError> {
-        std::fs::create_dir_all(dir).map_err(|source| ModelError::Io { path: dir.display().to_string(), source })?;
-        let reg = ModelRegistry { dir: dir.to_path_buf(), active: RwLock::new(None), loaded: Mutex::new(HashMap::new()) };
+        std::fs::create_dir_all(dir).map_err(|source| ModelError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let reg = ModelRegistry {
+            dir: dir.to_path_buf(),
+            active: RwLock::new(None),
+            loaded: Mutex::new(HashMap::new()),
+        };
         reg.reload()?;
         Ok(reg)
     }
@@ -64,7 +71,8 @@ impl ModelRegistry {
 
     /// The shipped model, parsed once per process.
     pub fn shipped() -> Result<Option<Arc<RankerModel>>, ModelError> {
-        static SHIPPED: std::sync::OnceLock<Result<Option<Arc<RankerModel>>, String>> = std::sync::OnceLock::new();
+        static SHIPPED: std::sync::OnceLock<Result<Option<Arc<RankerModel>>, String>> =
+            std::sync::OnceLock::new();
         SHIPPED
             .get_or_init(|| {
                 SHIPPED_MODEL
@@ -89,7 +97,10 @@ impl ModelRegistry {
         if let Some(m) = self.loaded.lock().expect("model cache lock").get(version) {
             return Ok(Some(m.clone()));
         }
-        let valid = !version.is_empty() && version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        let valid = !version.is_empty()
+            && version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         let path = self.file(version);
         let model = if valid && path.exists() {
             Some(Arc::new(RankerModel::load(&path)?))
@@ -97,7 +108,10 @@ impl ModelRegistry {
             Self::shipped()?.filter(|m| m.version == version)
         };
         if let Some(m) = &model {
-            self.loaded.lock().expect("model cache lock").insert(version.to_string(), m.clone());
+            self.loaded
+                .lock()
+                .expect("model cache lock")
+                .insert(version.to_string(), m.clone());
         }
         Ok(model)
     }
@@ -106,8 +120,12 @@ impl ModelRegistry {
     pub fn reload(&self) -> Result<Option<String>, ModelError> {
         let pointer = self.dir.join("active.json");
         let model = if pointer.exists() {
-            let text = std::fs::read_to_string(&pointer).map_err(|source| ModelError::Io { path: pointer.display().to_string(), source })?;
-            let p: ActivePointer = serde_json::from_str(&text).map_err(|e| ModelError::Invalid(format!("active.json: {e}")))?;
+            let text = std::fs::read_to_string(&pointer).map_err(|source| ModelError::Io {
+                path: pointer.display().to_string(),
+                source,
+            })?;
+            let p: ActivePointer = serde_json::from_str(&text)
+                .map_err(|e| ModelError::Invalid(format!("active.json: {e}")))?;
             let m = RankerModel::load(&self.file(&p.version))?;
             Some(Arc::new(m))
         } else {
@@ -129,7 +147,10 @@ impl ModelRegistry {
     /// Makes a saved model the active one (pointer written atomically, then swapped in).
     pub fn promote(&self, version: &str) -> Result<(), ModelError> {
         let model = RankerModel::load(&self.file(version))?;
-        let pointer = serde_json::to_vec(&ActivePointer { version: version.to_string() }).expect("pointer serialises");
+        let pointer = serde_json::to_vec(&ActivePointer {
+            version: version.to_string(),
+        })
+        .expect("pointer serialises");
         write_atomically(&self.dir.join("active.json"), &pointer)?;
         *self.active.write().expect("active-model lock") = Some(Arc::new(model));
         tracing::info!(version, "model promoted");
@@ -140,23 +161,41 @@ impl ModelRegistry {
     pub fn list(&self) -> Result<Vec<ModelInfo>, ModelError> {
         let active = self.active().map(|m| m.version.clone());
         let mut out = Vec::new();
-        let entries = std::fs::read_dir(&self.dir).map_err(|source| ModelError::Io { path: self.dir.display().to_string(), source })?;
+        let entries = std::fs::read_dir(&self.dir).map_err(|source| ModelError::Io {
+            path: self.dir.display().to_string(),
+            source,
+        })?;
         let mut seen = std::collections::HashSet::new();
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
-            let Some(version) = name.strip_prefix("ranker-").and_then(|n| n.strip_suffix(".json")) else { continue };
+            let Some(version) = name
+                .strip_prefix("ranker-")
+                .and_then(|n| n.strip_suffix(".json"))
+            else {
+                continue;
+            };
             match self.get(version) {
                 Ok(Some(m)) => {
                     seen.insert(m.version.clone());
-                    out.push(info(&m, active.as_deref() == Some(m.version.as_str()), "file"));
+                    out.push(info(
+                        &m,
+                        active.as_deref() == Some(m.version.as_str()),
+                        "file",
+                    ));
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(file = %name, error = %e, "unreadable model file skipped"),
             }
         }
-        if let Some(m) = Self::shipped()? {
-            if !seen.contains(&m.version) {
-                out.push(info(&m, active.as_deref() == Some(m.version.as_str()), "shipped"));
+        if let Some(m) = Self::shipped()?
+            && !seen.contains(&m.version)
+        {
+            {
+                out.push(info(
+                    &m,
+                    active.as_deref() == Some(m.version.as_str()),
+                    "shipped",
+                ));
             }
         }
         out.sort_by(|a, b| b.version.cmp(&a.version));
@@ -177,7 +216,10 @@ fn info(m: &RankerModel, active: bool, source: &'static str) -> ModelInfo {
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
     let tmp = path.with_extension("json.tmp");
-    let io = |source| ModelError::Io { path: path.display().to_string(), source };
+    let io = |source| ModelError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     {
         use std::io::Write;
         let mut f = std::fs::File::create(&tmp).map_err(io)?;

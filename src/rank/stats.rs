@@ -107,7 +107,10 @@ impl FeedbackStats {
     /// Whether a pair was engaged / accepted (for leave-one-out).
     pub fn pair(&self, need: &str, provider: &str) -> (bool, bool) {
         let key = (need.to_string(), provider.to_string());
-        (self.engaged_pairs.contains(&key), self.accepted_pairs.contains(&key))
+        (
+            self.engaged_pairs.contains(&key),
+            self.accepted_pairs.contains(&key),
+        )
     }
 
     /// Examination probability at each rank relative to rank 1 (index 0 unused), from the
@@ -136,8 +139,8 @@ impl FeedbackStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::validate::check;
     use crate::domain::Record;
+    use crate::domain::validate::check;
 
     fn fb(need: &str, provider: &str, event: &str) -> Feedback {
         let v = serde_json::json!({"kind":"feedback","need_id":need,"provider_id":provider,"event":event,"actor":"enterprise"});
@@ -156,9 +159,22 @@ mod tests {
         s.add(&fb("N-2", "P-1", "accepted"));
         s.add(&fb("N-3", "P-1", "rejected"));
         let r = s.provider("P-1");
-        assert_eq!(r, ProviderRecord { engaged: 3, accepted: 2, active: 1 });
+        assert_eq!(
+            r,
+            ProviderRecord {
+                engaged: 3,
+                accepted: 2,
+                active: 1
+            }
+        );
         let tr = s.track_record("P-1", 0, 0);
-        assert!(tr > s.track_record("P-9", 0, 0), "a good record beats the prior");
-        assert!(s.track_record("P-1", 1, 1) < tr, "leaving one acceptance out lowers it");
+        assert!(
+            tr > s.track_record("P-9", 0, 0),
+            "a good record beats the prior"
+        );
+        assert!(
+            s.track_record("P-1", 1, 1) < tr,
+            "leaving one acceptance out lowers it"
+        );
     }
 }

@@ -24,7 +24,12 @@ pub struct TrainParams {
 
 impl Default for TrainParams {
     fn default() -> Self {
-        TrainParams { alpha_per_row: 1e-4, max_iterations: 200, max_weight: 10.0, seed: 11 }
+        TrainParams {
+            alpha_per_row: 1e-4,
+            max_iterations: 200,
+            max_weight: 10.0,
+            seed: 11,
+        }
     }
 }
 
@@ -46,10 +51,15 @@ impl TrainParams {
     /// Checks the parameters.
     pub fn check(&self) -> Result<&Self, TrainError> {
         if !(self.alpha_per_row >= 0.0 && self.alpha_per_row.is_finite()) {
-            return Err(TrainError::BadParams(format!("alpha_per_row {}", self.alpha_per_row)));
+            return Err(TrainError::BadParams(format!(
+                "alpha_per_row {}",
+                self.alpha_per_row
+            )));
         }
-        if self.max_iterations == 0 || !(self.max_weight >= 1.0) {
-            return Err(TrainError::BadParams("max_iterations must be > 0 and max_weight ≥ 1".into()));
+        if self.max_iterations == 0 || self.max_weight.is_nan() || self.max_weight < 1.0 {
+            return Err(TrainError::BadParams(
+                "max_iterations must be > 0 and max_weight ≥ 1".into(),
+            ));
         }
         Ok(self)
     }
@@ -96,7 +106,10 @@ impl SplitMix {
 /// Fits a logistic regression to weighted examples.
 pub fn fit(examples: &[Example], params: &TrainParams) -> Result<Fitted, TrainError> {
     params.check()?;
-    let d = examples.first().map(|e| e.x.len()).ok_or_else(|| TrainError::NotEnoughData("no examples".into()))?;
+    let d = examples
+        .first()
+        .map(|e| e.x.len())
+        .ok_or_else(|| TrainError::NotEnoughData("no examples".into()))?;
     let positives = examples.iter().filter(|e| e.label).count();
     if positives == 0 || positives == examples.len() {
         return Err(TrainError::NotEnoughData(format!(
@@ -127,14 +140,21 @@ pub fn fit(examples: &[Example], params: &TrainParams) -> Result<Fitted, TrainEr
         let w = e.weight.clamp(0.0, params.max_weight);
         let copies = w.floor() as usize + usize::from(rng.next_f64() < w.fract());
         for _ in 0..copies {
-            data.extend(e.x.iter().zip(&mean).zip(&std).map(|((x, m), s)| (x - m) / s));
+            data.extend(
+                e.x.iter()
+                    .zip(&mean)
+                    .zip(&std)
+                    .map(|((x, m), s)| (x - m) / s),
+            );
             labels.push(e.label);
         }
     }
     let rows = labels.len();
     let pos_rows = labels.iter().filter(|l| **l).count();
     if pos_rows == 0 || pos_rows == rows {
-        return Err(TrainError::NotEnoughData("after weighting only one class is left".into()));
+        return Err(TrainError::NotEnoughData(
+            "after weighting only one class is left".into(),
+        ));
     }
     let x = Array2::from_shape_vec((rows, d), data).map_err(|e| TrainError::Fit(e.to_string()))?;
     let y = Array1::from_vec(labels);
@@ -168,15 +188,28 @@ mod tests {
             let b = rng.next_f64();
             // Acceptance depends on a (strongly, positively) and not on b; positives rare.
             let p = 1.0 / (1.0 + (-(8.0 * a - 6.0)).exp());
-            examples.push(Example { x: vec![a, b], label: rng.next_f64() < p, weight: 1.0 });
+            examples.push(Example {
+                x: vec![a, b],
+                label: rng.next_f64() < p,
+                weight: 1.0,
+            });
         }
         let f = fit(&examples, &TrainParams::default()).unwrap();
         assert!(f.weights[0] > 1.0, "{:?}", f.weights);
         assert!(f.weights[1].abs() < 0.3, "{:?}", f.weights);
         // Weight 0 drops rows; weight 3 triples them.
-        let weighted: Vec<Example> = examples.iter().map(|e| Example { weight: if e.label { 3.0 } else { 0.5 }, ..e.clone() }).collect();
+        let weighted: Vec<Example> = examples
+            .iter()
+            .map(|e| Example {
+                weight: if e.label { 3.0 } else { 0.5 },
+                ..e.clone()
+            })
+            .collect();
         let g = fit(&weighted, &TrainParams::default()).unwrap();
-        assert!(g.bias > f.bias, "up-weighting positives raises the intercept");
+        assert!(
+            g.bias > f.bias,
+            "up-weighting positives raises the intercept"
+        );
         assert!(fit(&examples[..1], &TrainParams::default()).is_err());
     }
 }

@@ -28,7 +28,9 @@ pub enum IndexError {
     #[error("search index error: {0}")]
     Tantivy(#[from] TantivyError),
     /// Another process (a running `duijie serve`) holds the index writer.
-    #[error("the search index is held by another process (is `duijie serve` running on this data directory?)")]
+    #[error(
+        "the search index is held by another process (is `duijie serve` running on this data directory?)"
+    )]
     Busy,
     /// Reading the change log failed.
     #[error(transparent)]
@@ -106,7 +108,8 @@ pub struct SearchIndex {
     sync: tokio::sync::Mutex<()>,
     dir: PathBuf,
     /// Parsed providers by id, with a hash of the stored text they came from.
-    providers: std::sync::RwLock<std::collections::HashMap<String, (u64, Arc<crate::domain::Provider>)>>,
+    providers:
+        std::sync::RwLock<std::collections::HashMap<String, (u64, Arc<crate::domain::Provider>)>>,
 }
 
 /// Parsed providers kept before the cache is cleared.
@@ -137,9 +140,7 @@ impl SearchIndex {
             .map_err(|e| TantivyError::SystemError(e.to_string()))
             .and_then(|d| Index::open_or_create(d, schema.clone()));
         let index = match opened {
-            Ok(index) if read_payload(&index).is_none_or(|p| p.schema == SCHEMA_VERSION) => {
-                index
-            }
+            Ok(index) if read_payload(&index).is_none_or(|p| p.schema == SCHEMA_VERSION) => index,
             Ok(_) | Err(_) => {
                 tracing::warn!(dir = %dir.display(), "search index unreadable or of another version; rebuilding it");
                 for entry in std::fs::read_dir(dir)? {
@@ -159,7 +160,12 @@ impl SearchIndex {
     /// An index in memory (tests).
     pub fn in_memory(analyzer: Arc<Analyzer>) -> Result<SearchIndex, IndexError> {
         let (schema, fields) = schema();
-        Self::from_index(Index::create_in_ram(schema), fields, analyzer, PathBuf::new())
+        Self::from_index(
+            Index::create_in_ram(schema),
+            fields,
+            analyzer,
+            PathBuf::new(),
+        )
     }
 
     fn from_index(
@@ -195,15 +201,19 @@ impl SearchIndex {
 
     /// The provider a stored document holds, parsed once per content (hits of the same
     /// provider across requests share one `Arc`).
-    pub fn parsed_provider(&self, id: &str, doc: &str) -> Result<Arc<crate::domain::Provider>, IndexError> {
+    pub fn parsed_provider(
+        &self,
+        id: &str,
+        doc: &str,
+    ) -> Result<Arc<crate::domain::Provider>, IndexError> {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         doc.hash(&mut h);
         let key = h.finish();
-        if let Some((k, p)) = self.providers.read().ok().and_then(|c| c.get(id).cloned()) {
-            if k == key {
-                return Ok(p);
-            }
+        if let Some((k, p)) = self.providers.read().ok().and_then(|c| c.get(id).cloned())
+            && k == key
+        {
+            return Ok(p);
         }
         let p: crate::domain::Provider = serde_json::from_str(doc)
             .map_err(|e| IndexError::Task(format!("stored provider {id} does not parse: {e}")))?;
@@ -252,11 +262,15 @@ impl SearchIndex {
             after = last.seq;
             let this = self.clone();
             blocking(move || {
-                let w = this.writer.lock().map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+                let w = this
+                    .writer
+                    .lock()
+                    .map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
                 for c in changes {
                     w.delete_term(Term::from_field_text(this.fields.key, &key(c.kind, &c.id)));
                     if let Some(doc) = c.doc {
-                        let entity = Entity::from_stored(c.kind, &doc).map_err(|e| IndexError::Store(StoreError::Corrupt(e)))?;
+                        let entity = Entity::from_stored(c.kind, &doc)
+                            .map_err(|e| IndexError::Store(StoreError::Corrupt(e)))?;
                         w.add_document(this.document(&entity, &doc))?;
                     }
                 }
@@ -284,7 +298,10 @@ impl SearchIndex {
         let started = std::time::Instant::now();
         let this = self.clone();
         blocking(move || {
-            let w = this.writer.lock().map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+            let w = this
+                .writer
+                .lock()
+                .map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
             w.delete_all_documents()?;
             Ok(())
         })
@@ -298,9 +315,13 @@ impl SearchIndex {
             count += page.len();
             let this = self.clone();
             blocking(move || {
-                let w = this.writer.lock().map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+                let w = this
+                    .writer
+                    .lock()
+                    .map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
                 for (kind, _, doc) in page {
-                    let entity = Entity::from_stored(kind, &doc).map_err(|e| IndexError::Store(StoreError::Corrupt(e)))?;
+                    let entity = Entity::from_stored(kind, &doc)
+                        .map_err(|e| IndexError::Store(StoreError::Corrupt(e)))?;
                     w.add_document(this.document(&entity, &doc))?;
                 }
                 Ok(())
@@ -308,17 +329,29 @@ impl SearchIndex {
             .await?;
         }
         self.commit(upto).await?;
-        tracing::info!(documents = count, seq = upto, elapsed_ms = started.elapsed().as_millis() as u64, "search index rebuilt");
+        tracing::info!(
+            documents = count,
+            seq = upto,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "search index rebuilt"
+        );
         Ok(self.status())
     }
 
     async fn commit(self: &Arc<Self>, seq: i64) -> Result<(), IndexError> {
         let this = self.clone();
         blocking(move || {
-            let mut w = this.writer.lock().map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+            let mut w = this
+                .writer
+                .lock()
+                .map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
             let mut prepared = w.prepare_commit()?;
             prepared.set_payload(
-                &serde_json::to_string(&Payload { schema: SCHEMA_VERSION, seq }).expect("payload serialises"),
+                &serde_json::to_string(&Payload {
+                    schema: SCHEMA_VERSION,
+                    seq,
+                })
+                .expect("payload serialises"),
             );
             prepared.commit()?;
             this.reader.reload()?;

@@ -130,7 +130,10 @@ impl SearchIndex {
                     Term::from_field_text(field, t),
                     IndexRecordOption::WithFreqs,
                 );
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), w * boost))));
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), w * boost)),
+                ));
             }
         }
         Some(Box::new(BooleanQuery::new(clauses)))
@@ -147,13 +150,25 @@ impl SearchIndex {
                 .into_iter()
                 .map(|v| Term::from_field_text(field, v))
                 .collect();
-            out.push((Occur::Must, Box::new(BooleanQuery::new_multiterms_query(terms))));
+            out.push((
+                Occur::Must,
+                Box::new(BooleanQuery::new_multiterms_query(terms)),
+            ));
         };
         any_of(f.kind, filter.kinds.iter().map(|k| k.code()).collect());
-        any_of(f.provider_type, filter.provider_types.iter().map(|k| k.code()).collect());
-        any_of(f.district, filter.districts.iter().map(String::as_str).collect());
+        any_of(
+            f.provider_type,
+            filter.provider_types.iter().map(|k| k.code()).collect(),
+        );
+        any_of(
+            f.district,
+            filter.districts.iter().map(String::as_str).collect(),
+        );
         any_of(f.field, filter.fields.iter().map(|k| k.code()).collect());
-        any_of(f.service, filter.services.iter().map(|k| k.code()).collect());
+        any_of(
+            f.service,
+            filter.services.iter().map(|k| k.code()).collect(),
+        );
         any_of(f.status, filter.statuses.iter().map(|k| k.code()).collect());
         out
     }
@@ -175,7 +190,9 @@ impl SearchIndex {
         let (top, total) = searcher.search(
             &query,
             &(
-                TopDocs::with_limit(limit).and_offset(req.offset).order_by_score(),
+                TopDocs::with_limit(limit)
+                    .and_offset(req.offset)
+                    .order_by_score(),
                 Count,
             ),
         )?;
@@ -227,28 +244,39 @@ impl SearchIndex {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::validate::check;
     use crate::domain::Record;
+    use crate::domain::validate::check;
     use crate::store::Store;
     use std::sync::Arc;
 
     async fn fixture(lines: &[serde_json::Value]) -> (Store, Arc<SearchIndex>) {
         let store = Store::open("sqlite::memory:").await.unwrap();
-        let recs: Vec<Record> = lines.iter().map(|v| check(v, None).unwrap().record).collect();
+        let recs: Vec<Record> = lines
+            .iter()
+            .map(|v| check(v, None).unwrap().record)
+            .collect();
         store.apply(&recs).await.unwrap();
-        let idx = Arc::new(SearchIndex::in_memory(Arc::new(crate::search::Analyzer::new())).unwrap());
+        let idx =
+            Arc::new(SearchIndex::in_memory(Arc::new(crate::search::Analyzer::new())).unwrap());
         idx.catch_up(&store).await.unwrap();
         (store, idx)
     }
 
     fn req(text: &str) -> SearchRequest {
-        SearchRequest { text: text.into(), limit: 10, snippets: true, ..Default::default() }
+        SearchRequest {
+            text: text.into(),
+            limit: 10,
+            snippets: true,
+            ..Default::default()
+        }
     }
 
     #[tokio::test]
@@ -263,11 +291,18 @@ mod tests {
         assert_eq!(r.hits[0].id, "P-1");
         assert!(r.hits[0].snippet.as_deref().unwrap().contains("<b>"));
         let r = idx.search(&req("动力电池")).unwrap();
-        assert_eq!(r.hits.first().map(|h| h.id.as_str()), Some("P-2"), "synonym finds its partner");
+        assert_eq!(
+            r.hits.first().map(|h| h.id.as_str()),
+            Some("P-2"),
+            "synonym finds its partner"
+        );
         let mut filtered = req("中试 检测");
         filtered.filter.districts = vec!["两江新区".into()];
         let r = idx.search(&filtered).unwrap();
-        assert_eq!(r.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec!["P-2"]);
+        assert_eq!(
+            r.hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            vec!["P-2"]
+        );
         // A deletion reaches the index on the next catch-up.
         store.delete(EntityKind::Provider, "P-2").await.unwrap();
         idx.catch_up(&store).await.unwrap();

@@ -132,20 +132,28 @@ impl Analyzer {
             let word = tok.word.trim();
             let (from, to) = (origin[tok.byte_start], origin[tok.byte_end]);
             if !self.stopwords.contains(word) {
-                out.push(Term { text: word.to_string(), from, to });
+                out.push(Term {
+                    text: word.to_string(),
+                    from,
+                    to,
+                });
             }
             // Mixed words (cnas认可, 5g专网) also yield their Latin/digit part.
             if word.is_ascii() {
                 continue;
             }
             let mut run_start: Option<usize> = None;
-            for (i, c) in word.char_indices().chain(std::iter::once((word.len(), ' '))) {
+            for (i, c) in word
+                .char_indices()
+                .chain(std::iter::once((word.len(), ' ')))
+            {
                 let latin = c.is_ascii_alphanumeric();
                 match (latin, run_start) {
                     (true, None) => run_start = Some(i),
                     (false, Some(s)) => {
                         if i - s >= 2 {
-                            let b = tok.byte_start + word.as_ptr() as usize - tok.word.as_ptr() as usize;
+                            let b = tok.byte_start + word.as_ptr() as usize
+                                - tok.word.as_ptr() as usize;
                             out.push(Term {
                                 text: word[s..i].to_string(),
                                 from: origin[b + s],
@@ -257,7 +265,10 @@ mod tests {
         for w in ["碳纤维", "中试熟化", "中试", "工艺放大"] {
             assert!(terms.contains(&w.to_string()), "{w} missing from {terms:?}");
         }
-        assert!(!terms.iter().any(|t| t == "的"), "stop word kept: {terms:?}");
+        assert!(
+            !terms.iter().any(|t| t == "的"),
+            "stop word kept: {terms:?}"
+        );
     }
 
     #[test]

@@ -131,8 +131,16 @@ impl Store {
                 // In-memory SQLite gives every connection its own database: keep one.
                 .max_connections(if in_memory { 1 } else { 4 })
                 .min_connections(if in_memory { 1 } else { 0 })
-                .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
-                .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+                .idle_timeout(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(600))
+                })
+                .max_lifetime(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(3600))
+                })
                 .connect_with(opts)
                 .await?;
             sqlx::migrate!("src/store/migrations/sqlite")
@@ -324,7 +332,10 @@ impl Store {
                 q.build_query_as().fetch_all(pool).await?
             });
             for (id, doc) in rows {
-                out.insert(id, Entity::from_stored(kind, &doc).map_err(StoreError::Corrupt)?);
+                out.insert(
+                    id,
+                    Entity::from_stored(kind, &doc).map_err(StoreError::Corrupt)?,
+                );
             }
         }
         Ok(out)
@@ -416,7 +427,10 @@ impl Store {
         let feedback: i64 = on_db!(&self.db, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM feedback").fetch_one(pool).await?
         });
-        let mut c = Counts { feedback, ..Counts::default() };
+        let mut c = Counts {
+            feedback,
+            ..Counts::default()
+        };
         for (kind, n) in rows {
             match kind.as_str() {
                 "enterprise" => c.enterprises = n,
@@ -501,7 +515,11 @@ impl Store {
         });
         rows.into_iter()
             .map(|(kind, id, doc)| {
-                Ok((EntityKind::parse(&kind).map_err(StoreError::BadKind)?, id, doc))
+                Ok((
+                    EntityKind::parse(&kind).map_err(StoreError::BadKind)?,
+                    id,
+                    doc,
+                ))
             })
             .collect()
     }
@@ -520,7 +538,12 @@ impl Store {
                 .await?
         });
         rows.into_iter()
-            .map(|(seq, doc)| Ok((seq, serde_json::from_str(&doc).map_err(StoreError::Corrupt)?)))
+            .map(|(seq, doc)| {
+                Ok((
+                    seq,
+                    serde_json::from_str(&doc).map_err(StoreError::Corrupt)?,
+                ))
+            })
             .collect()
     }
 

@@ -19,8 +19,12 @@ async fn upsert_is_idempotent_and_logged_once() {
     let (_d, s) = store().await;
     let batch = vec![
         rec(json!({"kind":"enterprise","id":"E-1","name":"甲"})),
-        rec(json!({"kind":"need","id":"N-1","enterprise_id":"E-1","title":"中试","service":"pilot_scale"})),
-        rec(json!({"kind":"feedback","need_id":"N-1","provider_id":"P-1","event":"click","actor":"enterprise"})),
+        rec(
+            json!({"kind":"need","id":"N-1","enterprise_id":"E-1","title":"中试","service":"pilot_scale"}),
+        ),
+        rec(
+            json!({"kind":"feedback","need_id":"N-1","provider_id":"P-1","event":"click","actor":"enterprise"}),
+        ),
     ];
     let first = s.apply(&batch).await.unwrap();
     assert_eq!(first, vec![Applied::Inserted; 3]);
@@ -38,7 +42,11 @@ async fn upsert_is_idempotent_and_logged_once() {
     assert_eq!((c.enterprises, c.needs, c.feedback), (1, 1, 1));
     let changes = s.entity_changes(0, i64::MAX, 100).await.unwrap();
     let seqs: Vec<i64> = changes.iter().map(|c| c.seq).collect();
-    assert_eq!(seqs, vec![1, 2, 4], "feedback change (3) is not an entity change");
+    assert_eq!(
+        seqs,
+        vec![1, 2, 4],
+        "feedback change (3) is not an entity change"
+    );
     assert!(changes[2].doc.as_deref().unwrap().contains("乙"));
 }
 
@@ -62,7 +70,9 @@ async fn delete_logs_and_protects_enterprises_with_needs() {
     let (_d, s) = store().await;
     s.apply(&[
         rec(json!({"kind":"enterprise","id":"E-1","name":"甲"})),
-        rec(json!({"kind":"need","id":"N-1","enterprise_id":"E-1","title":"t","service":"testing"})),
+        rec(
+            json!({"kind":"need","id":"N-1","enterprise_id":"E-1","title":"t","service":"testing"}),
+        ),
     ])
     .await
     .unwrap();
@@ -83,11 +93,16 @@ async fn lists_page_by_id_and_filter() {
     let (_d, s) = store().await;
     let mut batch = vec![rec(json!({"kind":"enterprise","id":"E-1","name":"甲"}))];
     for i in 0..5 {
-        batch.push(rec(json!({"kind":"need","id":format!("N-{i}"),"enterprise_id":"E-1","title":"t",
-            "service":"testing","status": if i % 2 == 0 {"open"} else {"closed"}})));
+        batch.push(rec(
+            json!({"kind":"need","id":format!("N-{i}"),"enterprise_id":"E-1","title":"t",
+            "service":"testing","status": if i % 2 == 0 {"open"} else {"closed"}}),
+        ));
     }
     s.apply(&batch).await.unwrap();
-    let f = ListFilter { enterprise_id: Some("E-1".into()), status: Some("open".into()) };
+    let f = ListFilter {
+        enterprise_id: Some("E-1".into()),
+        status: Some("open".into()),
+    };
     let page = s.list(EntityKind::Need, &f, None, 2).await.unwrap();
     let ids: Vec<_> = page.iter().map(|e| e.id().to_string()).collect();
     assert_eq!(ids, vec!["N-0", "N-2"]);
