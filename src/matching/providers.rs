@@ -341,6 +341,35 @@ pub fn retrieve(
     prepared: &Prepared,
     provider_types: &[ProviderType],
 ) -> Result<(Vec<Candidate>, Vec<String>), IndexError> {
+    let (hits, terms) = candidate_hits(index, prepared, provider_types, false)?;
+    let candidates = hits
+        .into_iter()
+        .map(|(id, doc, bm25)| {
+            Ok(Candidate { provider: index.parsed_provider(&id, &doc)?, doc, bm25 })
+        })
+        .collect::<Result<Vec<_>, IndexError>>()?;
+    Ok((candidates, terms))
+}
+
+/// The same candidates as [`retrieve`], as ids with their normalised BM25, without reading
+/// any stored document (bulk work: training).
+pub fn retrieve_ids(
+    index: &SearchIndex,
+    prepared: &Prepared,
+    provider_types: &[ProviderType],
+) -> Result<Vec<(String, f64)>, IndexError> {
+    let (hits, _) = candidate_hits(index, prepared, provider_types, true)?;
+    Ok(hits.into_iter().map(|(id, _, bm25)| (id, bm25)).collect())
+}
+
+type Hits = Vec<(String, String, f64)>;
+
+fn candidate_hits(
+    index: &SearchIndex,
+    prepared: &Prepared,
+    provider_types: &[ProviderType],
+    ids_only: bool,
+) -> Result<(Hits, Vec<String>), IndexError> {
     let filter = Filter {
         kinds: vec![EntityKind::Provider],
         provider_types: provider_types.to_vec(),
@@ -351,20 +380,16 @@ pub fn retrieve(
         extra_terms: prepared.extra_terms.clone(),
         filter: filter.clone(),
         limit: TEXT_CANDIDATES,
+        ids_only,
         ..SearchRequest::default()
     })?;
     let query_terms: Vec<String> = by_text.terms.iter().map(|(t, _)| t.clone()).collect();
-    let best = by_text
-        .hits
-        .first()
-        .map(|h| h.score)
-        .unwrap_or(0.0)
-        .max(f32::EPSILON);
-    let mut docs: Vec<(String, String, f64)> = Vec::new();
+    let best = by_text.hits.first().map(|h| h.score).unwrap_or(0.0).max(f32::EPSILON);
+    let mut hits: Hits = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
     for h in by_text.hits {
         seen.insert(h.id.clone());
-        docs.push((h.id, h.doc, f64::from(h.score / best)));
+        hits.push((h.id, h.doc, f64::from(h.score / best)));
     }
     if let Some(service) = prepared.side.service {
         let mut structured = filter;
@@ -373,28 +398,19 @@ pub fn retrieve(
         let extra = index.search(&SearchRequest {
             filter: structured,
             limit: STRUCTURED_CANDIDATES + seen.len(),
+            ids_only,
             ..SearchRequest::default()
         })?;
         for h in extra.hits {
-            if docs.len() >= TEXT_CANDIDATES + STRUCTURED_CANDIDATES {
+            if hits.len() >= TEXT_CANDIDATES + STRUCTURED_CANDIDATES {
                 break;
             }
             if seen.insert(h.id.clone()) {
-                docs.push((h.id, h.doc, 0.0));
+                hits.push((h.id, h.doc, 0.0));
             }
         }
     }
-    let candidates = docs
-        .into_iter()
-        .map(|(id, doc, bm25)| {
-            Ok(Candidate {
-                provider: index.parsed_provider(&id, &doc)?,
-                doc,
-                bm25,
-            })
-        })
-        .collect::<Result<Vec<_>, IndexError>>()?;
-    Ok((candidates, query_terms))
+    Ok((hits, query_terms))
 }
 
 /// The analysed text of a provider (name, keywords, description).

@@ -20,7 +20,7 @@
 //!    (AUC, NDCG@10, MRR). The model file is written; it becomes active only if its
 //!    NDCG@10 beats the active model's (or when forced).
 
-use super::providers::{Candidate, Context, Prepared, features, prepare_need, retrieve};
+use super::providers::{Candidate, Context, Prepared, features, prepare_need, retrieve_ids};
 use crate::domain::{Entity, EntityKind, Feedback, FeedbackEvent, Field, Provider};
 use crate::rank::features::NAMES;
 use crate::rank::field_infer::{
@@ -242,14 +242,15 @@ pub async fn train(
         }
     }
     let propensity = train_stats.propensities();
+    tracing::info!(events, pairs = pairs.len(), seconds = started.elapsed().as_secs_f64(), "training: feedback read");
     // 2. Corpus, text model, field classifier.
-    let providers: HashMap<String, (Provider, String)> = all_entities(store, EntityKind::Provider)
+    let providers: HashMap<String, (Arc<Provider>, String)> = all_entities(store, EntityKind::Provider)
         .await?
         .into_iter()
         .filter_map(|e| match e {
             Entity::Provider(p) => {
                 let doc = Entity::Provider(p.clone()).to_json().to_string();
-                Some((p.id.to_string(), (p, doc)))
+                Some((p.id.to_string(), (Arc::new(p), doc)))
             }
             _ => None,
         })
@@ -273,6 +274,7 @@ pub async fn train(
     })
     .await
     .map_err(|e| TrainingError::Fit(e.to_string()))??;
+    tracing::info!(text_docs, seconds = started.elapsed().as_secs_f64(), "training: text model and field classifier fitted");
     let (mut version, created) = version_now();
     if let Some(v) = &opts.version {
         version = v.clone();
@@ -334,22 +336,30 @@ pub async fn train(
                         continue;
                     }
                     let prepared = prepare_need(need, &analyzer, Some(&provisional));
-                    let (mut cands, _) = retrieve(&index2, &prepared, &[])?;
-                    let retrieved: HashSet<String> =
-                        cands.iter().map(|c| c.provider.id.to_string()).collect();
-                    for (pid, _) in logs {
-                        if !retrieved.contains(pid)
-                            && let Some((p, doc)) = providers.get(pid)
-                        {
-                            cands.push(Candidate {
-                                provider: Arc::new(p.clone()),
-                                doc: doc.clone(),
-                                bm25: 0.0,
-                            });
-                        }
-                    }
+                    let retrieved = retrieve_ids(&index2, &prepared, &[])?;
                     let logged: HashMap<&str, PairLog> =
                         logs.iter().map(|(p, l)| (p.as_str(), *l)).collect();
+                    // Test needs rank every candidate; training needs use the logged pairs
+                    // and a few retrieved ones never shown.
+                    let mut wanted: Vec<(&str, f64)> = Vec::new();
+                    let mut unseen: Vec<(u64, &str, f64)> = Vec::new();
+                    for (pid, bm25) in &retrieved {
+                        if test || logged.contains_key(pid.as_str()) {
+                            wanted.push((pid, *bm25));
+                        } else {
+                            unseen.push((hash_of(pid, hash_of(id, 17)), pid, *bm25));
+                        }
+                    }
+                    unseen.sort_by_key(|u| u.0);
+                    wanted.extend(unseen.iter().take(opts.unseen_per_need).map(|u| (u.1, u.2)));
+                    let retrieved_ids: HashSet<&str> = retrieved.iter().map(|(p, _)| p.as_str()).collect();
+                    wanted.extend(logs.iter().filter(|(p, _)| !retrieved_ids.contains(p.as_str())).map(|(p, _)| (p.as_str(), 0.0)));
+                    let cands: Vec<Candidate> = wanted
+                        .into_iter()
+                        .filter_map(|(pid, bm25)| {
+                            providers.get(pid).map(|(p, doc)| Candidate { provider: p.clone(), doc: doc.clone(), bm25 })
+                        })
+                        .collect();
                     if test {
                         tests.push(test_need(ctx, &prepared, id, &cands, &logged));
                     } else {
@@ -396,6 +406,7 @@ pub async fn train(
         (examples, tests)
     };
     let positives = examples.iter().filter(|e| e.label).count();
+    tracing::info!(examples = examples.len(), test_needs = tests.len(), seconds = started.elapsed().as_secs_f64(), "training: examples built");
     // 4. Fit, evaluate, write, promote.
     let fitted = fit(&examples, &opts.fit).map_err(|e| TrainingError::Fit(e.to_string()))?;
     let mut model = RankerModel::new(
@@ -409,6 +420,7 @@ pub async fn train(
         text,
         fields,
     )?;
+    tracing::info!(rows = fitted.rows, seconds = started.elapsed().as_secs_f64(), "training: logistic regression fitted");
     let active = registry.active();
     let mut metrics = BTreeMap::new();
     metrics.insert(
@@ -427,7 +439,9 @@ pub async fn train(
         let m = evaluate_active(store, index, &analyzer, a, &tests, &train_stats).await?;
         metrics.insert("active".to_string(), m);
     }
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "training: evaluated");
     model.commissioner = commissioner_head(store, index, &commissioner_pairs, opts).await?;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "training: commissioner model fitted");
     model.training = TrainingSummary {
         events,
         pairs: fitted.rows,
@@ -516,7 +530,7 @@ fn add_event(
 
 fn fit_text_and_fields(
     analyzer: &Analyzer,
-    providers: &HashMap<String, (Provider, String)>,
+    providers: &HashMap<String, (Arc<Provider>, String)>,
     needs: &[crate::domain::Need],
     enterprises: &[Entity],
     opts: &TrainOptions,
@@ -533,7 +547,7 @@ fn fit_text_and_fields(
         |t: &str| -> Vec<String> { analyzer.terms(t).into_iter().map(|x| x.text).collect() };
     // (id, terms, fields) for every record with text.
     let mut docs: Vec<(String, Vec<String>, Vec<Field>)> = Vec::new();
-    let mut sorted: Vec<&(Provider, String)> = providers.values().collect();
+    let mut sorted: Vec<&(Arc<Provider>, String)> = providers.values().collect();
     sorted.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     for (p, _) in sorted {
         docs.push((
@@ -619,11 +633,12 @@ fn training_examples(
     opts: &TrainOptions,
     out: &mut Vec<Example>,
 ) {
-    let mut unseen: Vec<(u64, &Candidate)> = Vec::new();
     for c in cands {
         let pid = c.provider.id.as_str();
         let Some(log) = logged.get(pid) else {
-            unseen.push((hash_of(pid, hash_of(need_id, 17)), c));
+            // A retrieved candidate never shown: a weak negative.
+            let f = features(ctx, prepared, c, (0, 0));
+            out.push(Example { x: f.values.to_vec(), label: false, weight: opts.weak_weight });
             continue;
         };
         let (label, weight) = match log.outcome {
@@ -645,15 +660,6 @@ fn training_examples(
             x: f.values.to_vec(),
             label,
             weight,
-        });
-    }
-    unseen.sort_by_key(|(h, _)| *h);
-    for (_, c) in unseen.into_iter().take(opts.unseen_per_need) {
-        let f = features(ctx, prepared, c, (0, 0));
-        out.push(Example {
-            x: f.values.to_vec(),
-            label: false,
-            weight: opts.weak_weight,
         });
     }
 }

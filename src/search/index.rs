@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 use tantivy::directory::MmapDirectory;
 use tantivy::directory::error::LockError;
 use tantivy::schema::{
-    Field as TField, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field as TField, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is
 /// rebuilt on open.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 3;
 /// Memory for the writer's indexing arena.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Change-log rows read per store query while catching up.
@@ -56,7 +56,21 @@ pub(super) struct Fields {
     pub status: TField,
     pub name: TField,
     pub body: TField,
+    /// Providers' text lives in fields of its own, so provider retrieval walks only
+    /// provider postings (and BM25 statistics are the providers' own).
+    pub pname: TField,
+    pub pbody: TField,
     pub doc: TField,
+}
+
+impl Fields {
+    /// The (name, body) text fields of a kind.
+    pub fn text_of(&self, kind: EntityKind) -> (TField, TField) {
+        match kind {
+            EntityKind::Provider => (self.pname, self.pbody),
+            _ => (self.name, self.body),
+        }
+    }
 }
 
 fn schema() -> (Schema, Fields) {
@@ -68,7 +82,7 @@ fn schema() -> (Schema, Fields) {
     );
     let f = Fields {
         key: b.add_text_field("key", STRING),
-        id: b.add_text_field("id", STRING | STORED),
+        id: b.add_text_field("id", STRING | STORED | FAST),
         kind: b.add_text_field("kind", STRING | STORED),
         provider_type: b.add_text_field("provider_type", STRING),
         district: b.add_text_field("district", STRING),
@@ -76,7 +90,9 @@ fn schema() -> (Schema, Fields) {
         service: b.add_text_field("service", STRING),
         status: b.add_text_field("status", STRING),
         name: b.add_text_field("name", text.clone()),
-        body: b.add_text_field("body", text),
+        body: b.add_text_field("body", text.clone()),
+        pname: b.add_text_field("pname", text.clone()),
+        pbody: b.add_text_field("pbody", text),
         doc: b.add_text_field("doc", STORED),
     };
     (b.build(), f)
@@ -367,7 +383,8 @@ impl SearchIndex {
         d.add_text(f.key, key(e.kind(), e.id().as_str()));
         d.add_text(f.id, e.id().as_str());
         d.add_text(f.kind, e.kind().code());
-        d.add_text(f.name, e.name());
+        let (name_field, body_field) = f.text_of(e.kind());
+        d.add_text(name_field, e.name());
         d.add_text(f.doc, doc);
         let mut places: Vec<&Place> = Vec::new();
         let mut body: Vec<&str> = Vec::new();
@@ -418,7 +435,7 @@ impl SearchIndex {
         for p in places {
             d.add_text(f.district, p.name());
         }
-        d.add_text(f.body, body.join("。"));
+        d.add_text(body_field, body.join("。"));
         d
     }
 }

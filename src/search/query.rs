@@ -11,9 +11,10 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
 
-/// Most distinct query terms used (long need descriptions are cut to their most
-/// repeated and longest words).
-const MAX_QUERY_TERMS: usize = 96;
+/// Most distinct query terms used: long need descriptions keep the words that say the
+/// most (repetition × inverse document frequency); common words would cost postings
+/// to walk and add little.
+const MAX_QUERY_TERMS: usize = 40;
 /// Boost of a match in the name/title over one in the body.
 const NAME_BOOST: f32 = 1.5;
 /// Weight of a synonym relative to the word the user wrote.
@@ -52,6 +53,9 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Whether to build highlighted snippets.
     pub snippets: bool,
+    /// Only ids and scores (no stored documents read; `Hit::doc` is empty and `kind`
+    /// is the first filter kind). Much cheaper for bulk work such as training.
+    pub ids_only: bool,
 }
 
 /// One hit.
@@ -90,12 +94,27 @@ impl SearchIndex {
         }
         let mut words: Vec<(String, usize, usize)> =
             counts.into_iter().map(|(w, (n, p))| (w, n, p)).collect();
+        if words.len() > MAX_QUERY_TERMS {
+            let searcher = self.reader.searcher();
+            let n = searcher.num_docs().max(1) as f32;
+            let informative = |w: &str, tf: usize| -> f32 {
+                let df = [self.fields.body, self.fields.name, self.fields.pbody, self.fields.pname]
+                    .into_iter()
+                    .map(|f| searcher.doc_freq(&Term::from_field_text(f, w)).unwrap_or(0))
+                    .max()
+                    .unwrap_or(0) as f32;
+                (1.0 + (tf as f32).ln()) * (n / (df + 1.0)).ln().max(0.0)
+            };
+            let mut scored: Vec<(f32, (String, usize, usize))> =
+                words.into_iter().map(|w| (informative(&w.0, w.1), w)).collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.2.cmp(&b.1.2)));
+            words = scored.into_iter().take(MAX_QUERY_TERMS).map(|(_, w)| w).collect();
+        }
         words.sort_by(|a, b| {
             b.1.cmp(&a.1)
                 .then(b.0.chars().count().cmp(&a.0.chars().count()))
                 .then(a.2.cmp(&b.2))
         });
-        words.truncate(MAX_QUERY_TERMS);
         let mut terms: Vec<(String, f32)> = words
             .into_iter()
             .map(|(w, n, _)| (w, 1.0 + (n as f32).ln()))
@@ -118,14 +137,29 @@ impl SearchIndex {
         terms
     }
 
-    fn text_query(&self, terms: &[(String, f32)]) -> Option<Box<dyn Query>> {
+    /// The text fields searched for these kinds (all when none is given).
+    fn text_fields(&self, kinds: &[EntityKind]) -> Vec<(tantivy::schema::Field, f32)> {
+        let providers = kinds.is_empty() || kinds.contains(&EntityKind::Provider);
+        let others = kinds.is_empty() || kinds.iter().any(|k| *k != EntityKind::Provider);
+        let mut out = Vec::new();
+        for (wanted, kind) in [(others, EntityKind::Need), (providers, EntityKind::Provider)] {
+            if wanted {
+                let (name, body) = self.fields.text_of(kind);
+                out.push((name, NAME_BOOST));
+                out.push((body, 1.0));
+            }
+        }
+        out
+    }
+
+    fn text_query(&self, terms: &[(String, f32)], kinds: &[EntityKind]) -> Option<Box<dyn Query>> {
         if terms.is_empty() {
             return None;
         }
-        let f = &self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
+        let fields = self.text_fields(kinds);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * fields.len());
         for (t, w) in terms {
-            for (field, boost) in [(f.name, NAME_BOOST), (f.body, 1.0)] {
+            for &(field, boost) in &fields {
                 let q = TermQuery::new(
                     Term::from_field_text(field, t),
                     IndexRecordOption::WithFreqs,
@@ -176,7 +210,7 @@ impl SearchIndex {
     /// Runs a search on the current snapshot. CPU-bound: call it off the async threads.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let terms = self.query_terms(&req.text, &req.extra_terms);
-        let text = self.text_query(&terms);
+        let text = self.text_query(&terms, &req.filter.kinds);
         let mut clauses = self.filter_clauses(&req.filter);
         let has_text = text.is_some();
         match text {
@@ -196,16 +230,39 @@ impl SearchIndex {
                 Count,
             ),
         )?;
-        let snippets = if req.snippets && has_text {
-            let mut body = SnippetGenerator::create(&searcher, &query, self.fields.body)?;
-            body.set_max_num_chars(120);
-            let mut name = SnippetGenerator::create(&searcher, &query, self.fields.name)?;
-            name.set_max_num_chars(60);
-            Some((body, name))
-        } else {
-            None
+        // Snippet generators per text field, built on first use.
+        let mut generators: HashMap<tantivy::schema::Field, SnippetGenerator> = HashMap::new();
+        let mut snippet_of = |field, d: &TantivyDocument, chars| -> Result<String, IndexError> {
+            let g = match generators.entry(field) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let mut g = SnippetGenerator::create(&searcher, &query, field)?;
+                    g.set_max_num_chars(chars);
+                    v.insert(g)
+                }
+            };
+            Ok(g.snippet_from_doc(d).to_html())
         };
         let mut hits = Vec::with_capacity(top.len());
+        if req.ids_only {
+            let kind = req.filter.kinds.first().copied().unwrap_or(EntityKind::Provider);
+            let mut columns = HashMap::new();
+            for (score, addr) in top {
+                let column = match columns.entry(addr.segment_ord) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        let col = searcher.segment_reader(addr.segment_ord).fast_fields().str("id")?;
+                        v.insert(col.ok_or_else(|| IndexError::Task("id is not a fast field".into()))?)
+                    }
+                };
+                let mut id = String::new();
+                if let Some(ord) = column.term_ords(addr.doc_id).next() {
+                    column.ord_to_str(ord, &mut id)?;
+                }
+                hits.push(Hit { id, kind, score: if has_text { score } else { 0.0 }, doc: String::new(), snippet: None });
+            }
+            return Ok(SearchResults { total, hits, terms });
+        }
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
             let get = |field| {
@@ -216,20 +273,17 @@ impl SearchIndex {
             };
             let kind = EntityKind::parse(&get(self.fields.kind))
                 .map_err(|e| IndexError::Task(format!("bad kind in index: {e}")))?;
-            let snippet = match &snippets {
-                Some((body, name)) => {
-                    let s = body.snippet_from_doc(&d);
-                    Some(if s.fragment().is_empty() {
-                        name.snippet_from_doc(&d).to_html()
-                    } else {
-                        s.to_html()
-                    })
+            let (name_field, body_field) = self.fields.text_of(kind);
+            let snippet = match (req.snippets, has_text) {
+                (true, true) => {
+                    let s = snippet_of(body_field, &d, 120)?;
+                    Some(if s.is_empty() { snippet_of(name_field, &d, 60)? } else { s })
                 }
-                None if req.snippets => {
-                    let body = get(self.fields.body);
+                (true, false) => {
+                    let body = get(body_field);
                     Some(html_escape(&body.chars().take(120).collect::<String>()))
                 }
-                None => None,
+                _ => None,
             };
             hits.push(Hit {
                 id: get(self.fields.id),
