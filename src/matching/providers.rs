@@ -344,25 +344,30 @@ pub fn retrieve(
     let (hits, terms) = candidate_hits(index, prepared, provider_types, false)?;
     let candidates = hits
         .into_iter()
-        .map(|(id, doc, bm25)| {
-            Ok(Candidate { provider: index.parsed_provider(&id, &doc)?, doc, bm25 })
+        .map(|(_, id, doc, bm25)| {
+            Ok(Candidate {
+                provider: index.parsed_provider(&id, &doc)?,
+                doc,
+                bm25,
+            })
         })
         .collect::<Result<Vec<_>, IndexError>>()?;
     Ok((candidates, terms))
 }
 
-/// The same candidates as [`retrieve`], as ids with their normalised BM25, without reading
-/// any stored document (bulk work: training).
+/// The same candidates as [`retrieve`], as id hashes ([`crate::search::id_hash`]) with
+/// their normalised BM25, without reading any stored document (bulk work: training).
 pub fn retrieve_ids(
     index: &SearchIndex,
     prepared: &Prepared,
     provider_types: &[ProviderType],
-) -> Result<Vec<(String, f64)>, IndexError> {
+) -> Result<Vec<(u64, f64)>, IndexError> {
     let (hits, _) = candidate_hits(index, prepared, provider_types, true)?;
-    Ok(hits.into_iter().map(|(id, _, bm25)| (id, bm25)).collect())
+    Ok(hits.into_iter().map(|(h, _, _, bm25)| (h, bm25)).collect())
 }
 
-type Hits = Vec<(String, String, f64)>;
+/// (id hash, id, stored document, normalised BM25).
+type Hits = Vec<(u64, String, String, f64)>;
 
 fn candidate_hits(
     index: &SearchIndex,
@@ -384,12 +389,17 @@ fn candidate_hits(
         ..SearchRequest::default()
     })?;
     let query_terms: Vec<String> = by_text.terms.iter().map(|(t, _)| t.clone()).collect();
-    let best = by_text.hits.first().map(|h| h.score).unwrap_or(0.0).max(f32::EPSILON);
+    let best = by_text
+        .hits
+        .first()
+        .map(|h| h.score)
+        .unwrap_or(0.0)
+        .max(f32::EPSILON);
     let mut hits: Hits = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<u64> = HashSet::new();
     for h in by_text.hits {
-        seen.insert(h.id.clone());
-        hits.push((h.id, h.doc, f64::from(h.score / best)));
+        seen.insert(h.id_hash);
+        hits.push((h.id_hash, h.id, h.doc, f64::from(h.score / best)));
     }
     if let Some(service) = prepared.side.service {
         let mut structured = filter;
@@ -405,8 +415,8 @@ fn candidate_hits(
             if hits.len() >= TEXT_CANDIDATES + STRUCTURED_CANDIDATES {
                 break;
             }
-            if seen.insert(h.id.clone()) {
-                hits.push((h.id, h.doc, 0.0));
+            if seen.insert(h.id_hash) {
+                hits.push((h.id_hash, h.id, h.doc, 0.0));
             }
         }
     }

@@ -48,9 +48,12 @@ pub struct TrainOptions {
     pub unseen_per_need: usize,
     /// Weight of weak negatives. Default 0.3.
     pub weak_weight: f64,
+    /// Most commissioners whose feedback trains the commissioner model (a deterministic
+    /// sample beyond this). Default 400.
+    pub max_commissioners: usize,
     /// Promote even if the new model does not beat the active one.
     pub force: bool,
-    /// Most test needs evaluated (a deterministic sample beyond this). Default 3,000.
+    /// Most test needs evaluated (a deterministic sample beyond this). Default 2,000.
     pub max_test_needs: usize,
     /// Text model hyper-parameters.
     pub text: TextModelParams,
@@ -69,7 +72,8 @@ impl Default for TrainOptions {
             unseen_per_need: 5,
             weak_weight: 0.3,
             force: false,
-            max_test_needs: 3_000,
+            max_test_needs: 2_000,
+            max_commissioners: 400,
             text: TextModelParams {
                 dims: 48,
                 max_vocab: 12_000,
@@ -242,19 +246,25 @@ pub async fn train(
         }
     }
     let propensity = train_stats.propensities();
-    tracing::info!(events, pairs = pairs.len(), seconds = started.elapsed().as_secs_f64(), "training: feedback read");
+    tracing::info!(
+        events,
+        pairs = pairs.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "training: feedback read"
+    );
     // 2. Corpus, text model, field classifier.
-    let providers: HashMap<String, (Arc<Provider>, String)> = all_entities(store, EntityKind::Provider)
-        .await?
-        .into_iter()
-        .filter_map(|e| match e {
-            Entity::Provider(p) => {
-                let doc = Entity::Provider(p.clone()).to_json().to_string();
-                Some((p.id.to_string(), (Arc::new(p), doc)))
-            }
-            _ => None,
-        })
-        .collect();
+    let providers: HashMap<String, (Arc<Provider>, String)> =
+        all_entities(store, EntityKind::Provider)
+            .await?
+            .into_iter()
+            .filter_map(|e| match e {
+                Entity::Provider(p) => {
+                    let doc = Entity::Provider(p.clone()).to_json().to_string();
+                    Some((p.id.to_string(), (Arc::new(p), doc)))
+                }
+                _ => None,
+            })
+            .collect();
     let needs: Vec<crate::domain::Need> = all_entities(store, EntityKind::Need)
         .await?
         .into_iter()
@@ -274,7 +284,11 @@ pub async fn train(
     })
     .await
     .map_err(|e| TrainingError::Fit(e.to_string()))??;
-    tracing::info!(text_docs, seconds = started.elapsed().as_secs_f64(), "training: text model and field classifier fitted");
+    tracing::info!(
+        text_docs,
+        seconds = started.elapsed().as_secs_f64(),
+        "training: text model and field classifier fitted"
+    );
     let (mut version, created) = version_now();
     if let Some(v) = &opts.version {
         version = v.clone();
@@ -304,6 +318,15 @@ pub async fn train(
         }
         m
     };
+    let by_hash: HashMap<u64, &str> = providers
+        .keys()
+        .map(|id| {
+            (
+                crate::search::id_hash(EntityKind::Provider, id),
+                id.as_str(),
+            )
+        })
+        .collect();
     let feedback_needs: Vec<&crate::domain::Need> = needs
         .iter()
         .filter(|n| by_need.contains_key(n.id.as_str()))
@@ -336,28 +359,39 @@ pub async fn train(
                         continue;
                     }
                     let prepared = prepare_need(need, &analyzer, Some(&provisional));
-                    let retrieved = retrieve_ids(&index2, &prepared, &[])?;
+                    let retrieved: Vec<(&str, f64)> = retrieve_ids(&index2, &prepared, &[])?
+                        .into_iter()
+                        .filter_map(|(h, bm25)| by_hash.get(&h).map(|id| (*id, bm25)))
+                        .collect();
                     let logged: HashMap<&str, PairLog> =
                         logs.iter().map(|(p, l)| (p.as_str(), *l)).collect();
                     // Test needs rank every candidate; training needs use the logged pairs
                     // and a few retrieved ones never shown.
                     let mut wanted: Vec<(&str, f64)> = Vec::new();
                     let mut unseen: Vec<(u64, &str, f64)> = Vec::new();
-                    for (pid, bm25) in &retrieved {
-                        if test || logged.contains_key(pid.as_str()) {
-                            wanted.push((pid, *bm25));
+                    for &(pid, bm25) in &retrieved {
+                        if test || logged.contains_key(pid) {
+                            wanted.push((pid, bm25));
                         } else {
-                            unseen.push((hash_of(pid, hash_of(id, 17)), pid, *bm25));
+                            unseen.push((hash_of(pid, hash_of(id, 17)), pid, bm25));
                         }
                     }
                     unseen.sort_by_key(|u| u.0);
                     wanted.extend(unseen.iter().take(opts.unseen_per_need).map(|u| (u.1, u.2)));
-                    let retrieved_ids: HashSet<&str> = retrieved.iter().map(|(p, _)| p.as_str()).collect();
-                    wanted.extend(logs.iter().filter(|(p, _)| !retrieved_ids.contains(p.as_str())).map(|(p, _)| (p.as_str(), 0.0)));
+                    let retrieved_ids: HashSet<&str> = retrieved.iter().map(|(p, _)| *p).collect();
+                    wanted.extend(
+                        logs.iter()
+                            .filter(|(p, _)| !retrieved_ids.contains(p.as_str()))
+                            .map(|(p, _)| (p.as_str(), 0.0)),
+                    );
                     let cands: Vec<Candidate> = wanted
                         .into_iter()
                         .filter_map(|(pid, bm25)| {
-                            providers.get(pid).map(|(p, doc)| Candidate { provider: p.clone(), doc: doc.clone(), bm25 })
+                            providers.get(pid).map(|(p, doc)| Candidate {
+                                provider: p.clone(),
+                                doc: doc.clone(),
+                                bm25,
+                            })
                         })
                         .collect();
                     if test {
@@ -406,7 +440,12 @@ pub async fn train(
         (examples, tests)
     };
     let positives = examples.iter().filter(|e| e.label).count();
-    tracing::info!(examples = examples.len(), test_needs = tests.len(), seconds = started.elapsed().as_secs_f64(), "training: examples built");
+    tracing::info!(
+        examples = examples.len(),
+        test_needs = tests.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "training: examples built"
+    );
     // 4. Fit, evaluate, write, promote.
     let fitted = fit(&examples, &opts.fit).map_err(|e| TrainingError::Fit(e.to_string()))?;
     let mut model = RankerModel::new(
@@ -420,7 +459,11 @@ pub async fn train(
         text,
         fields,
     )?;
-    tracing::info!(rows = fitted.rows, seconds = started.elapsed().as_secs_f64(), "training: logistic regression fitted");
+    tracing::info!(
+        rows = fitted.rows,
+        seconds = started.elapsed().as_secs_f64(),
+        "training: logistic regression fitted"
+    );
     let active = registry.active();
     let mut metrics = BTreeMap::new();
     metrics.insert(
@@ -439,9 +482,15 @@ pub async fn train(
         let m = evaluate_active(store, index, &analyzer, a, &tests, &train_stats).await?;
         metrics.insert("active".to_string(), m);
     }
-    tracing::info!(seconds = started.elapsed().as_secs_f64(), "training: evaluated");
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "training: evaluated"
+    );
     model.commissioner = commissioner_head(store, index, &commissioner_pairs, opts).await?;
-    tracing::info!(seconds = started.elapsed().as_secs_f64(), "training: commissioner model fitted");
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "training: commissioner model fitted"
+    );
     model.training = TrainingSummary {
         events,
         pairs: fitted.rows,
@@ -638,7 +687,11 @@ fn training_examples(
         let Some(log) = logged.get(pid) else {
             // A retrieved candidate never shown: a weak negative.
             let f = features(ctx, prepared, c, (0, 0));
-            out.push(Example { x: f.values.to_vec(), label: false, weight: opts.weak_weight });
+            out.push(Example {
+                x: f.values.to_vec(),
+                label: false,
+                weight: opts.weak_weight,
+            });
             continue;
         };
         let (label, weight) = match log.outcome {
@@ -769,6 +822,12 @@ async fn commissioner_head(
     let mut by_c: BTreeMap<&str, HashMap<&str, Outcome>> = BTreeMap::new();
     for ((c, e), o) in pairs {
         by_c.entry(c.as_str()).or_default().insert(e.as_str(), *o);
+    }
+    if by_c.len() > opts.max_commissioners {
+        let mut ids: Vec<&str> = by_c.keys().copied().collect();
+        ids.sort_by_key(|c| hash_of(c, 31));
+        let keep: HashSet<&str> = ids.into_iter().take(opts.max_commissioners).collect();
+        by_c.retain(|c, _| keep.contains(c));
     }
     let ids: Vec<&str> = by_c.keys().copied().collect();
     let cs = store.get_many(EntityKind::Commissioner, &ids).await?;

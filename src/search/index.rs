@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex};
 use tantivy::directory::MmapDirectory;
 use tantivy::directory::error::LockError;
 use tantivy::schema::{
-    FAST, Field as TField, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field as TField, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is
 /// rebuilt on open.
-const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_VERSION: u32 = 4;
 /// Memory for the writer's indexing arena.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Change-log rows read per store query while catching up.
@@ -48,6 +49,9 @@ pub enum IndexError {
 pub(super) struct Fields {
     pub key: TField,
     pub id: TField,
+    /// [`id_hash`] of kind and id, a fast field: hits can be identified without reading
+    /// stored documents.
+    pub id_hash: TField,
     pub kind: TField,
     pub provider_type: TField,
     pub district: TField,
@@ -82,7 +86,8 @@ fn schema() -> (Schema, Fields) {
     );
     let f = Fields {
         key: b.add_text_field("key", STRING),
-        id: b.add_text_field("id", STRING | STORED | FAST),
+        id: b.add_text_field("id", STRING | STORED),
+        id_hash: b.add_u64_field("id_hash", FAST),
         kind: b.add_text_field("kind", STRING | STORED),
         provider_type: b.add_text_field("provider_type", STRING),
         district: b.add_text_field("district", STRING),
@@ -382,6 +387,7 @@ impl SearchIndex {
         let mut d = TantivyDocument::default();
         d.add_text(f.key, key(e.kind(), e.id().as_str()));
         d.add_text(f.id, e.id().as_str());
+        d.add_u64(f.id_hash, id_hash(e.kind(), e.id().as_str()));
         d.add_text(f.kind, e.kind().code());
         let (name_field, body_field) = f.text_of(e.kind());
         d.add_text(name_field, e.name());
@@ -438,6 +444,16 @@ impl SearchIndex {
         d.add_text(body_field, body.join("。"));
         d
     }
+}
+
+/// A stable 64-bit hash (FNV-1a) of a record's kind and id, stored as a fast field.
+pub fn id_hash(kind: EntityKind, id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in kind.code().bytes().chain([b':']).chain(id.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 fn key(kind: EntityKind, id: &str) -> String {

@@ -53,16 +53,19 @@ pub struct SearchRequest {
     pub offset: usize,
     /// Whether to build highlighted snippets.
     pub snippets: bool,
-    /// Only ids and scores (no stored documents read; `Hit::doc` is empty and `kind`
-    /// is the first filter kind). Much cheaper for bulk work such as training.
+    /// Only id hashes and scores (no stored documents read; `Hit::id` and `Hit::doc` are
+    /// empty and `kind` is the first filter kind). Much cheaper for bulk work such as
+    /// training.
     pub ids_only: bool,
 }
 
 /// One hit.
 #[derive(Debug, Clone)]
 pub struct Hit {
-    /// Entity id.
+    /// Entity id (empty for `ids_only` searches: use `id_hash`).
     pub id: String,
+    /// [`crate::search::id_hash`] of kind and id.
+    pub id_hash: u64,
     /// Entity kind.
     pub kind: EntityKind,
     /// BM25 score (0 when only filters selected).
@@ -98,17 +101,28 @@ impl SearchIndex {
             let searcher = self.reader.searcher();
             let n = searcher.num_docs().max(1) as f32;
             let informative = |w: &str, tf: usize| -> f32 {
-                let df = [self.fields.body, self.fields.name, self.fields.pbody, self.fields.pname]
-                    .into_iter()
-                    .map(|f| searcher.doc_freq(&Term::from_field_text(f, w)).unwrap_or(0))
-                    .max()
-                    .unwrap_or(0) as f32;
+                let df = [
+                    self.fields.body,
+                    self.fields.name,
+                    self.fields.pbody,
+                    self.fields.pname,
+                ]
+                .into_iter()
+                .map(|f| searcher.doc_freq(&Term::from_field_text(f, w)).unwrap_or(0))
+                .max()
+                .unwrap_or(0) as f32;
                 (1.0 + (tf as f32).ln()) * (n / (df + 1.0)).ln().max(0.0)
             };
-            let mut scored: Vec<(f32, (String, usize, usize))> =
-                words.into_iter().map(|w| (informative(&w.0, w.1), w)).collect();
+            let mut scored: Vec<(f32, (String, usize, usize))> = words
+                .into_iter()
+                .map(|w| (informative(&w.0, w.1), w))
+                .collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.2.cmp(&b.1.2)));
-            words = scored.into_iter().take(MAX_QUERY_TERMS).map(|(_, w)| w).collect();
+            words = scored
+                .into_iter()
+                .take(MAX_QUERY_TERMS)
+                .map(|(_, w)| w)
+                .collect();
         }
         words.sort_by(|a, b| {
             b.1.cmp(&a.1)
@@ -142,7 +156,10 @@ impl SearchIndex {
         let providers = kinds.is_empty() || kinds.contains(&EntityKind::Provider);
         let others = kinds.is_empty() || kinds.iter().any(|k| *k != EntityKind::Provider);
         let mut out = Vec::new();
-        for (wanted, kind) in [(others, EntityKind::Need), (providers, EntityKind::Provider)] {
+        for (wanted, kind) in [
+            (others, EntityKind::Need),
+            (providers, EntityKind::Provider),
+        ] {
             if wanted {
                 let (name, body) = self.fields.text_of(kind);
                 out.push((name, NAME_BOOST));
@@ -157,7 +174,8 @@ impl SearchIndex {
             return None;
         }
         let fields = self.text_fields(kinds);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * fields.len());
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            Vec::with_capacity(terms.len() * fields.len());
         for (t, w) in terms {
             for &(field, boost) in &fields {
                 let q = TermQuery::new(
@@ -245,21 +263,33 @@ impl SearchIndex {
         };
         let mut hits = Vec::with_capacity(top.len());
         if req.ids_only {
-            let kind = req.filter.kinds.first().copied().unwrap_or(EntityKind::Provider);
+            let kind = req
+                .filter
+                .kinds
+                .first()
+                .copied()
+                .unwrap_or(EntityKind::Provider);
             let mut columns = HashMap::new();
             for (score, addr) in top {
                 let column = match columns.entry(addr.segment_ord) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::hash_map::Entry::Vacant(v) => {
-                        let col = searcher.segment_reader(addr.segment_ord).fast_fields().str("id")?;
-                        v.insert(col.ok_or_else(|| IndexError::Task("id is not a fast field".into()))?)
+                        let col = searcher
+                            .segment_reader(addr.segment_ord)
+                            .fast_fields()
+                            .u64("id_hash")?;
+                        v.insert(col)
                     }
                 };
-                let mut id = String::new();
-                if let Some(ord) = column.term_ords(addr.doc_id).next() {
-                    column.ord_to_str(ord, &mut id)?;
-                }
-                hits.push(Hit { id, kind, score: if has_text { score } else { 0.0 }, doc: String::new(), snippet: None });
+                let id_hash = column.first(addr.doc_id).unwrap_or(0);
+                hits.push(Hit {
+                    id: String::new(),
+                    id_hash,
+                    kind,
+                    score: if has_text { score } else { 0.0 },
+                    doc: String::new(),
+                    snippet: None,
+                });
             }
             return Ok(SearchResults { total, hits, terms });
         }
@@ -277,7 +307,11 @@ impl SearchIndex {
             let snippet = match (req.snippets, has_text) {
                 (true, true) => {
                     let s = snippet_of(body_field, &d, 120)?;
-                    Some(if s.is_empty() { snippet_of(name_field, &d, 60)? } else { s })
+                    Some(if s.is_empty() {
+                        snippet_of(name_field, &d, 60)?
+                    } else {
+                        s
+                    })
                 }
                 (true, false) => {
                     let body = get(body_field);
@@ -285,8 +319,10 @@ impl SearchIndex {
                 }
                 _ => None,
             };
+            let id = get(self.fields.id);
             hits.push(Hit {
-                id: get(self.fields.id),
+                id_hash: crate::search::id_hash(kind, &id),
+                id,
                 kind,
                 score: if has_text { score } else { 0.0 },
                 doc: get(self.fields.doc),
