@@ -3,13 +3,12 @@
 //! load the demo world into an empty store) and in the background (follow the change
 //! log). The `api` and `cli` layers call these; nothing here knows HTTP.
 
-use crate::domain::{EntityKind, NeedStatus};
 use crate::ingest::demo::{self, DemoConfig};
 use crate::ingest::{ImportError, ImportReport, Importer, SourceFormat};
 use crate::rank::registry::ModelRegistry;
 use crate::rank::{FeedbackStats, ModelError, Ranker, RankerName};
 use crate::search::{Analyzer, IndexError, SearchIndex};
-use crate::store::{ListFilter, Store, StoreError};
+use crate::store::{Store, StoreError};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,7 +95,7 @@ impl App {
         );
         let index = Arc::new(SearchIndex::open(&paths.index_dir(), analyzer)?);
         let models = Arc::new(ModelRegistry::open(&paths.models_dir())?);
-        let stats = FeedbackStats::new(closed_needs(&store).await?);
+        let stats = FeedbackStats::new(store.closed_need_ids().await?);
         let app = App {
             store,
             index,
@@ -212,26 +211,6 @@ impl App {
                 }
             }
         })
-    }
-}
-
-/// Needs that are closed (their accepted engagements no longer load a provider).
-async fn closed_needs(store: &Store) -> Result<Vec<String>, StoreError> {
-    let filter = ListFilter {
-        enterprise_id: None,
-        status: Some(NeedStatus::Closed.code().to_string()),
-    };
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .list(EntityKind::Need, &filter, cursor.as_deref(), 5_000)
-            .await?;
-        let Some(last) = page.last() else {
-            return Ok(out);
-        };
-        cursor = Some(last.id().to_string());
-        out.extend(page.iter().map(|e| e.id().to_string()));
     }
 }
 

@@ -461,28 +461,10 @@ async fn train(
             "{:<10} {:>8} {:>8} {:>8} {:>6}",
             "ranker", "AUC", "NDCG@10", "MRR", "needs"
         );
-        for (name, m) in &report.metrics {
-            let auc = m
-                .auc
-                .map(|a| format!("{a:.4}"))
-                .unwrap_or_else(|| "—".into());
-            println!(
-                "{name:<10} {auc:>8} {:>8.4} {:>8.4} {:>6}",
-                m.ndcg_at_10, m.mrr, m.needs
-            );
-        }
+        print_metrics(&report.metrics);
         if let Some(c) = &report.commissioner {
             println!("科技专员 → 企业（留出的专员）：");
-            for (name, m) in c {
-                let auc = m
-                    .auc
-                    .map(|a| format!("{a:.4}"))
-                    .unwrap_or_else(|| "—".into());
-                println!(
-                    "{name:<10} {auc:>8} {:>8.4} {:>8.4} {:>6}",
-                    m.ndcg_at_10, m.mrr, m.needs
-                );
-            }
+            print_metrics(c);
         }
         if let Some(a) = &report.field_accuracy {
             println!(
@@ -516,4 +498,17 @@ async fn eval(
     }
     app.store.close().await;
     Ok(0)
+}
+
+fn print_metrics(metrics: &std::collections::BTreeMap<String, crate::rank::model::RankerMetrics>) {
+    for (name, m) in metrics {
+        let auc = m
+            .auc
+            .map(|a| format!("{a:.4}"))
+            .unwrap_or_else(|| "—".into());
+        println!(
+            "{name:<10} {auc:>8} {:>8.4} {:>8.4} {:>6}",
+            m.ndcg_at_10, m.mrr, m.needs
+        );
+    }
 }

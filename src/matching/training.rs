@@ -170,18 +170,7 @@ fn version_now() -> (String, String) {
 }
 
 async fn all_entities(store: &Store, kind: EntityKind) -> Result<Vec<Entity>, StoreError> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .list(kind, &ListFilter::default(), cursor.as_deref(), 5_000)
-            .await?;
-        let Some(last) = page.last() else {
-            return Ok(out);
-        };
-        cursor = Some(last.id().to_string());
-        out.extend(page);
-    }
+    store.list_all(kind, &ListFilter::default()).await
 }
 
 /// What one training worker returns.
@@ -203,23 +192,7 @@ pub async fn train(
     let started = Instant::now();
     let analyzer = index.analyzer().clone();
     // 1. Feedback → pair outcomes; training-split stats.
-    let closed: Vec<String> = {
-        let filter = ListFilter {
-            enterprise_id: None,
-            status: Some("closed".into()),
-        };
-        let mut v = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = store
-                .list(EntityKind::Need, &filter, cursor.as_deref(), 5_000)
-                .await?;
-            let Some(last) = page.last() else { break };
-            cursor = Some(last.id().to_string());
-            v.extend(page.iter().map(|e| e.id().to_string()));
-        }
-        v
-    };
+    let closed = store.closed_need_ids().await?;
     let mut train_stats = FeedbackStats::new(closed);
     let mut pairs: HashMap<(String, String), PairLog> = HashMap::new();
     let mut commissioner_pairs: HashMap<(String, String), Outcome> = HashMap::new();

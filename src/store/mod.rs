@@ -419,6 +419,38 @@ impl Store {
             .collect()
     }
 
+    /// Every entity of one kind matching the filter, read page by page.
+    pub async fn list_all(
+        &self,
+        kind: EntityKind,
+        filter: &ListFilter,
+    ) -> Result<Vec<Entity>, StoreError> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.list(kind, filter, cursor.as_deref(), 5_000).await?;
+            let Some(last) = page.last() else {
+                return Ok(out);
+            };
+            cursor = Some(last.id().to_string());
+            out.extend(page);
+        }
+    }
+
+    /// Ids of the needs that are closed.
+    pub async fn closed_need_ids(&self) -> Result<Vec<String>, StoreError> {
+        let filter = ListFilter {
+            enterprise_id: None,
+            status: Some("closed".to_string()),
+        };
+        Ok(self
+            .list_all(EntityKind::Need, &filter)
+            .await?
+            .iter()
+            .map(|e| e.id().to_string())
+            .collect())
+    }
+
     /// Counts per kind.
     pub async fn counts(&self) -> Result<Counts, StoreError> {
         let rows: Vec<(String, i64)> = on_db!(&self.db, pool => {
