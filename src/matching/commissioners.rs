@@ -88,12 +88,7 @@ pub fn rank_enterprises(
         limit: CANDIDATES,
         ..SearchRequest::default()
     })?;
-    let best = by_text
-        .hits
-        .first()
-        .map(|h| h.score)
-        .unwrap_or(0.0)
-        .max(f32::EPSILON);
+    let best = by_text.best_score();
     let mut docs: Vec<(String, f64)> = by_text
         .hits
         .into_iter()

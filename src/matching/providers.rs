@@ -389,12 +389,7 @@ fn candidate_hits(
         ..SearchRequest::default()
     })?;
     let query_terms: Vec<String> = by_text.terms.iter().map(|(t, _)| t.clone()).collect();
-    let best = by_text
-        .hits
-        .first()
-        .map(|h| h.score)
-        .unwrap_or(0.0)
-        .max(f32::EPSILON);
+    let best = by_text.best_score();
     let mut hits: Hits = Vec::new();
     let mut seen: HashSet<u64> = HashSet::new();
     for h in by_text.hits {

@@ -87,6 +87,17 @@ pub struct SearchResults {
     pub terms: Vec<(String, f32)>,
 }
 
+impl SearchResults {
+    /// The best hit's score (at least `f32::EPSILON`), for normalising scores per query.
+    pub fn best_score(&self) -> f32 {
+        self.hits
+            .first()
+            .map(|h| h.score)
+            .unwrap_or(0.0)
+            .max(f32::EPSILON)
+    }
+}
+
 impl SearchIndex {
     /// The weighted terms of a text: distinct analysed words (weight grows with
     /// repetition), then their synonyms at a lower weight.

@@ -66,63 +66,37 @@ impl TestServer {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(self.client.get(self.url(path))).await
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(self.client.post(self.url(path)).json(body)).await
     }
 
     pub async fn post_ndjson(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let r = self
-            .client
-            .post(self.url(path))
-            .header("content-type", "application/x-ndjson")
-            .body(body)
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(
+            self.client
+                .post(self.url(path))
+                .header("content-type", "application/x-ndjson")
+                .body(body),
+        )
+        .await
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .client
-            .put(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(self.client.put(self.url(path)).json(body)).await
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .delete(self.url(path))
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(self.client.delete(self.url(path))).await
     }
+}
+
+/// Sends a request; answers the status and the JSON body (null when there is none).
+async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 /// The shared sample data set, when this checkout sits beside `../shared`.
