@@ -9,5 +9,6 @@ pub mod domain;
 pub mod ingest;
 pub mod matching;
 pub mod rank;
+pub mod rng;
 pub mod search;
 pub mod store;

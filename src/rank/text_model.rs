@@ -18,6 +18,7 @@
 //! It receives already-analysed terms (`&[String]`, segmented and normalised elsewhere) and
 //! must not know about segmentation, HTTP, SQL, tantivy or where the corpus comes from.
 
+use crate::rng::SplitMix64;
 use std::collections::HashMap;
 
 use linfa_linalg::eigh::Eigh as _;
@@ -612,36 +613,6 @@ impl Csr {
             }
         }
         out
-    }
-}
-
-/// Deterministic SplitMix64 generator (Steele, Lea & Flood 2014).
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `(0, 1]`.
-    fn next_open01(&mut self) -> f64 {
-        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Fills `out` with standard normal samples (Box–Muller).
-    fn fill_gaussian(&mut self, out: &mut [f64]) {
-        for pair in out.chunks_mut(2) {
-            let r = (-2.0 * self.next_open01().ln()).sqrt();
-            let theta = std::f64::consts::TAU * self.next_open01();
-            pair[0] = r * theta.cos();
-            if let Some(second) = pair.get_mut(1) {
-                *second = r * theta.sin();
-            }
-        }
     }
 }
 

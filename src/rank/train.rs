@@ -4,6 +4,7 @@
 //! inverse-propensity-weighted positives repeated), and fit an L2-regularised logistic
 //! regression with linfa-logistic. Params → checked params → fitted model.
 
+use crate::rng::SplitMix64;
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
@@ -91,18 +92,6 @@ pub struct Fitted {
     pub rows: usize,
 }
 
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next_f64(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// Fits a logistic regression to weighted examples.
 pub fn fit(examples: &[Example], params: &TrainParams) -> Result<Fitted, TrainError> {
     params.check()?;
@@ -133,7 +122,7 @@ pub fn fit(examples: &[Example], params: &TrainParams) -> Result<Fitted, TrainEr
     for s in &mut std {
         *s = if *s > 1e-12 { s.sqrt() } else { 1.0 };
     }
-    let mut rng = SplitMix(params.seed);
+    let mut rng = SplitMix64(params.seed);
     let mut data: Vec<f64> = Vec::new();
     let mut labels: Vec<bool> = Vec::new();
     for e in examples {
@@ -181,7 +170,7 @@ mod tests {
 
     #[test]
     fn recovers_the_direction_of_a_known_signal_whatever_the_class_balance() {
-        let mut rng = SplitMix(3);
+        let mut rng = SplitMix64(3);
         let mut examples = Vec::new();
         for _ in 0..4000 {
             let a = rng.next_f64();

@@ -5,18 +5,14 @@
 
 /// SplitMix64 generator with helpers for uniform, range, choice, weighted choice, shuffle and
 /// normal (Box–Muller) sampling.
+use crate::rng::{SplitMix64, mix};
+
 #[derive(Clone, Debug)]
 pub(crate) struct Rng {
-    state: u64,
+    inner: SplitMix64,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
-
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 impl Rng {
     /// An independent generator for record `index` of stream `stream` under `seed`, so that a
@@ -26,17 +22,18 @@ impl Rng {
         let b = mix(a ^ index
             .wrapping_mul(0xD1B5_4A32_D192_ED03)
             .wrapping_add(stream));
-        Self { state: b }
+        Self {
+            inner: SplitMix64(b),
+        }
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(GOLDEN);
-        mix(self.state)
+        self.inner.next_u64()
     }
 
     /// Uniform in [0, 1).
     pub(crate) fn f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        self.inner.next_f64()
     }
 
     /// Uniform in [0, n); 0 when n is 0.
