@@ -4,7 +4,9 @@
 //! MRR and recall count grade ≥ 2 as relevant; NDCG uses every grade (gain 2^g − 1).
 
 use super::commissioners::{CommissionerRanker, rank_enterprises};
-use super::providers::{Context, MatchRequest, order, prepare_need, prepare_text, retrieve};
+use super::providers::{
+    Context, MatchRequest, Prepared, order, prepare_need, prepare_text, retrieve,
+};
 use crate::app::{App, AppError};
 use crate::domain::{Entity, EntityKind};
 use crate::rank::metrics::{mean, ndcg_at, recall_at, reciprocal_rank};
@@ -99,6 +101,15 @@ pub fn read_judgments(path: &Path) -> Result<Judgments, String> {
     Ok(j)
 }
 
+/// The ids a ranker puts in front of the candidates the service retrieves.
+fn ranked_ids(app: &App, ctx: Context<'_>, prepared: &Prepared) -> Result<Vec<String>, AppError> {
+    let (cands, _) = retrieve(&app.index, prepared, &[])?;
+    Ok(order(ctx, prepared, &cands)
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect())
+}
+
 #[derive(Default)]
 struct Acc {
     ndcg: Vec<f64>,
@@ -107,7 +118,9 @@ struct Acc {
 }
 
 impl Acc {
-    fn add(&mut self, ranked: &[&str], grades: &Grades) {
+    fn add<S: AsRef<str>>(&mut self, ranked: &[S], grades: &Grades) {
+        let ranked: Vec<&str> = ranked.iter().map(AsRef::as_ref).collect();
+        let ranked = &ranked[..];
         if let Some(n) = ndcg_at(ranked, grades, 10) {
             self.ndcg.push(n);
             self.mrr.push(reciprocal_rank(ranked, grades, 2));
@@ -164,12 +177,7 @@ pub async fn evaluate(
                 continue;
             };
             let prepared = prepare_need(need, &analyzer, model.as_deref());
-            let (cands, _) = retrieve(&app.index, &prepared, &[])?;
-            let ranked = order(ctx, &prepared, &cands);
-            acc.add(
-                &ranked.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(),
-                grades,
-            );
+            acc.add(&ranked_ids(app, ctx, &prepared)?, grades);
         }
         rows.push(acc.row("needs", &label));
         let mut acc = Acc::default();
@@ -185,12 +193,7 @@ pub async fn evaluate(
                 ranker: ranker.clone(),
             };
             let prepared = prepare_text(text, &req, &analyzer, model.as_deref());
-            let (cands, _) = retrieve(&app.index, &prepared, &[])?;
-            let ranked = order(ctx, &prepared, &cands);
-            acc.add(
-                &ranked.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(),
-                grades,
-            );
+            acc.add(&ranked_ids(app, ctx, &prepared)?, grades);
         }
         rows.push(acc.row("queries", &label));
     }

@@ -452,7 +452,7 @@ pub async fn train(
         evaluate(&tests, |f| Ranker::Bm25.score(f).score),
     );
     if let Some(a) = &active {
-        let m = evaluate_active(store, index, &analyzer, a, &tests, &train_stats).await?;
+        let m = evaluate_active(store, &analyzer, a, &tests, &train_stats).await?;
         metrics.insert("active".to_string(), m);
     }
     tracing::info!(
@@ -714,7 +714,6 @@ fn evaluate(tests: &[TestNeed], score: impl Fn(&PairFeatures) -> f64) -> RankerM
         }
         labelled.extend(scored.iter().map(|(s, _, g)| (*s, *g > 0)));
     }
-    let _ = tests.first().map(|t| &t.need_id);
     RankerMetrics {
         auc: auc(&labelled),
         ndcg_at_10: mean(ndcgs.iter().copied()),
@@ -726,7 +725,6 @@ fn evaluate(tests: &[TestNeed], score: impl Fn(&PairFeatures) -> f64) -> RankerM
 /// The active model ranks the same test needs with its own text model.
 async fn evaluate_active(
     store: &Store,
-    index: &Arc<SearchIndex>,
     analyzer: &Analyzer,
     active: &Arc<RankerModel>,
     tests: &[TestNeed],
@@ -746,7 +744,6 @@ async fn evaluate_active(
         stats,
         analyzer,
     };
-    let _ = index;
     let mut rescored = Vec::with_capacity(tests.len());
     for t in tests {
         let Some(Entity::Need(need)) = needs.get(&t.need_id) else {
