@@ -4,6 +4,7 @@
 //! log). The `api` and `cli` layers call these; nothing here knows HTTP.
 
 use crate::ingest::demo::{self, DemoConfig};
+use crate::matching::{Exposure, ExposureControl, ExposurePolicy};
 use crate::ingest::{ImportError, ImportReport, Importer, SourceFormat};
 use crate::rank::registry::ModelRegistry;
 use crate::rank::{FeedbackStats, ModelError, Ranker, RankerName};
@@ -12,7 +13,7 @@ use crate::store::{Store, StoreError};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
@@ -80,6 +81,12 @@ pub struct App {
     /// Feedback aggregates (load, track record), following the store's feedback.
     pub stats: Arc<RwLock<FeedbackStats>>,
     stats_seq: Arc<AtomicI64>,
+    /// Change-log position up to which need status changes are in `stats`.
+    need_seq: Arc<AtomicI64>,
+    /// Recent first screens, for exposure control.
+    pub exposure: Arc<Mutex<Exposure>>,
+    /// How strongly exposure lowers scores (from the environment).
+    pub exposure_policy: ExposurePolicy,
 }
 
 impl App {
@@ -95,6 +102,8 @@ impl App {
         );
         let index = Arc::new(SearchIndex::open(&paths.index_dir(), analyzer)?);
         let models = Arc::new(ModelRegistry::open(&paths.models_dir())?);
+        // Read the position first: status changes after it are replayed (idempotently).
+        let need_seq = store.last_seq().await?;
         let stats = FeedbackStats::new(store.closed_need_ids().await?);
         let app = App {
             store,
@@ -102,6 +111,9 @@ impl App {
             models,
             stats: Arc::new(RwLock::new(stats)),
             stats_seq: Arc::new(AtomicI64::new(0)),
+            need_seq: Arc::new(AtomicI64::new(need_seq)),
+            exposure: Arc::new(Mutex::new(Exposure::default())),
+            exposure_policy: ExposurePolicy::from_env(),
         };
         app.refresh_stats().await?;
         let status = app.index.catch_up(&app.store).await?;
@@ -140,8 +152,24 @@ impl App {
         self.refresh_stats().await
     }
 
-    /// Adds feedback stored since the last refresh to the aggregates.
+    /// Adds feedback stored since the last refresh to the aggregates, and tells them
+    /// which needs were closed (or reopened) since.
     pub async fn refresh_stats(&self) -> Result<(), AppError> {
+        loop {
+            let after = self.need_seq.load(Ordering::SeqCst);
+            let page = self.store.need_status_changes(after, 10_000).await?;
+            let Some((last, _, _)) = page.last() else {
+                break;
+            };
+            let last = *last;
+            {
+                let mut stats = self.stats.write().expect("stats lock");
+                for (_, id, status) in &page {
+                    stats.set_need_closed(id, matches!(status.as_deref(), Some("closed") | None));
+                }
+            }
+            self.need_seq.store(last, Ordering::SeqCst);
+        }
         loop {
             let after = self.stats_seq.load(Ordering::SeqCst);
             let page = self.store.feedback_page(after, 10_000).await?;
@@ -174,6 +202,14 @@ impl App {
                 None => Ranker::Baseline,
             },
         })
+    }
+
+    /// Exposure control as configured, sharing this process's recent first screens.
+    pub fn exposure_control(&self) -> ExposureControl {
+        ExposureControl {
+            policy: self.exposure_policy,
+            state: self.exposure.clone(),
+        }
     }
 
     /// Generates the demo world (seed 42, scale 1) and imports it.

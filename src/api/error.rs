@@ -149,6 +149,12 @@ impl ApiError {
         )
     }
 
+    /// Names the offending field.
+    pub fn with_field(mut self, field: &str) -> ApiError {
+        self.field = Some(field.to_string());
+        self
+    }
+
     /// The machine code (tests, logs).
     pub fn code(&self) -> &'static str {
         self.code

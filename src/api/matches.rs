@@ -6,7 +6,7 @@ use super::extract::Json;
 use super::searches::list;
 use crate::app::App;
 use crate::domain::{Field, Place, ProviderType, Service};
-use crate::matching::{MatchRequest, MatchResponse, match_providers};
+use crate::matching::{MatchRequest, MatchResponse, ProviderFilter, match_providers};
 use crate::rank::RankerName;
 use axum::Router;
 use axum::extract::State;
@@ -26,11 +26,48 @@ struct Body {
     #[serde(default)]
     fields: Vec<String>,
     district: Option<String>,
+    budget_wan: Option<f64>,
+    near: Option<bool>,
     #[serde(default)]
     provider_types: Vec<String>,
+    #[serde(default)]
+    filter: FilterBody,
     limit: Option<usize>,
     ranker: Option<String>,
     model_version: Option<String>,
+    exposure_control: Option<bool>,
+}
+
+/// Hard constraints on the providers returned.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FilterBody {
+    #[serde(default)]
+    provider_types: Vec<String>,
+    #[serde(default)]
+    services: Vec<String>,
+    #[serde(default)]
+    fields: Vec<String>,
+    #[serde(default)]
+    districts: Vec<String>,
+    #[serde(default)]
+    include_neighbours: bool,
+}
+
+/// Parses a list of codes from a JSON array.
+fn codes<T>(
+    raw: &[String],
+    code: &'static str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, ApiError> {
+    list(&Some(raw.join(",")), code, parse)
+}
+
+/// Parses a place; `field` names it in the error.
+pub(super) fn place(raw: &str, field: &str) -> Result<Place, ApiError> {
+    Place::parse(raw)
+        .map(|p| p.place)
+        .map_err(|e| ApiError::bad_request("invalid_district", e).with_field(field))
 }
 
 async fn match_need(
@@ -52,30 +89,49 @@ async fn match_need(
     };
     let district = match b.district.as_deref() {
         None | Some("") => None,
-        Some(d) => Some(
-            Place::parse(d)
-                .map_err(|e| ApiError::bad_request("invalid_district", e))?
-                .place,
-        ),
+        Some(d) => Some(place(d, "district")?),
     };
-    let req = MatchRequest {
-        need_id: b.need_id.filter(|s| !s.is_empty()),
-        text: b.text,
-        service,
-        fields: list(
-            &Some(b.fields.join(",")),
-            "unknown_field_code",
-            Field::parse,
-        )?,
-        district,
-        provider_types: list(
-            &Some(b.provider_types.join(",")),
-            "unknown_provider_type",
-            ProviderType::parse,
-        )?,
-        limit: b.limit.unwrap_or(10),
-        ranker,
+    if let Some(budget) = b.budget_wan
+        && !(budget.is_finite() && budget >= 0.0)
+    {
+        return Err(
+            ApiError::bad_request("invalid_value", "budget_wan 应为非负数").with_field("budget_wan")
+        );
+    }
+    let mut provider_types = codes(
+        &b.provider_types,
+        "unknown_provider_type",
+        ProviderType::parse,
+    )?;
+    provider_types.extend(codes(
+        &b.filter.provider_types,
+        "unknown_provider_type",
+        ProviderType::parse,
+    )?);
+    let filter = ProviderFilter {
+        provider_types,
+        services: codes(&b.filter.services, "unknown_service_code", Service::parse)?,
+        fields: codes(&b.filter.fields, "unknown_field_code", Field::parse)?,
+        districts: b
+            .filter
+            .districts
+            .iter()
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| place(d, "filter.districts"))
+            .collect::<Result<_, _>>()?,
+        include_neighbours: b.filter.include_neighbours,
     };
+    let mut req = MatchRequest::new(b.need_id.filter(|s| !s.is_empty()), b.text, ranker);
+    req.service = service;
+    req.fields = codes(&b.fields, "unknown_field_code", Field::parse)?;
+    req.district = district;
+    req.budget_wan = b.budget_wan;
+    req.near = b.near;
+    req.filter = filter;
+    req.limit = b.limit.unwrap_or(10);
+    if b.exposure_control.unwrap_or(true) {
+        req.exposure = Some(app.exposure_control());
+    }
     Ok(axum::Json(
         match_providers(&app.store, &app.index, app.stats.clone(), req).await?,
     ))

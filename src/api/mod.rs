@@ -10,6 +10,7 @@ mod matches;
 mod models;
 mod searches;
 mod system;
+mod web;
 
 use crate::app::App;
 use axum::Router;
@@ -37,6 +38,7 @@ pub fn router(app: App) -> Router {
         .merge(searches::routes())
         .merge(matches::routes())
         .merge(models::routes())
+        .merge(web::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(imports::routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
         .fallback(|| async { ApiError::no_route() })

@@ -166,6 +166,18 @@ pub struct Provider {
     /// Host organisation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
+    /// Services it does not take on (an extension: the provider side of matching).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declines_services: Vec<Service>,
+    /// Fields it does not work in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declines_fields: Vec<Field>,
+    /// Districts it does not serve.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declines_districts: Vec<Place>,
+    /// Smallest engagement it takes, in 万元.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_budget_wan: Option<f64>,
 }
 
 /// A technology commissioner.

@@ -294,6 +294,10 @@ const PROVIDER_KEYS: &[&str] = &[
     "capacity",
     "qualifications",
     "organization",
+    "declines_services",
+    "declines_fields",
+    "declines_districts",
+    "min_budget_wan",
 ];
 const COMMISSIONER_KEYS: &[&str] = &[
     "id",
@@ -452,16 +456,7 @@ fn need(r: &mut Reader) -> Result<Need, Invalid> {
             Some(d)
         }
     };
-    let budget_wan = match r.number("budget_wan")? {
-        Some(b) if b < 0.0 || !b.is_finite() => {
-            return Err(Invalid::new(
-                "invalid_value",
-                Some("budget_wan"),
-                format!("字段 budget_wan：{b} 不能为负数"),
-            ));
-        }
-        b => b,
-    };
+    let budget_wan = amount(r, "budget_wan")?;
     Ok(Need {
         id: r.req_id("id")?,
         enterprise_id: r.req_id("enterprise_id")?,
@@ -477,6 +472,18 @@ fn need(r: &mut Reader) -> Result<Need, Invalid> {
             .opt_code("status", "unknown_status", NeedStatus::parse)?
             .unwrap_or(NeedStatus::Open),
     })
+}
+
+/// An optional amount of money in 万元: a finite number, not negative.
+fn amount(r: &mut Reader, key: &'static str) -> Result<Option<f64>, Invalid> {
+    match r.number(key)? {
+        Some(b) if b < 0.0 || !b.is_finite() => Err(Invalid::new(
+            "invalid_value",
+            Some(key),
+            format!("字段 {key}：{b} 不能为负数"),
+        )),
+        b => Ok(b),
+    }
 }
 
 fn provider(r: &mut Reader) -> Result<Provider, Invalid> {
@@ -497,6 +504,10 @@ fn provider(r: &mut Reader) -> Result<Provider, Invalid> {
         capacity: r.count("capacity", 100_000.0)?,
         qualifications: r.str_list("qualifications")?,
         organization: r.opt_str("organization")?,
+        declines_services: r.codes("declines_services", "unknown_service_code", Service::parse)?,
+        declines_fields: r.codes("declines_fields", "unknown_field_code", Field::parse)?,
+        declines_districts: r.places("declines_districts")?,
+        min_budget_wan: amount(r, "min_budget_wan")?,
     })
 }
 

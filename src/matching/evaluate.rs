@@ -5,7 +5,7 @@
 
 use super::commissioners::{CommissionerRanker, rank_enterprises};
 use super::providers::{
-    Context, MatchRequest, Prepared, order, prepare_need, prepare_text, retrieve,
+    Context, MatchRequest, Prepared, ProviderFilter, order, prepare_need, prepare_text, retrieve,
 };
 use crate::app::{App, AppError};
 use crate::domain::{Entity, EntityKind};
@@ -103,7 +103,7 @@ pub fn read_judgments(path: &Path) -> Result<Judgments, String> {
 
 /// The ids a ranker puts in front of the candidates the service retrieves.
 fn ranked_ids(app: &App, ctx: Context<'_>, prepared: &Prepared) -> Result<Vec<String>, AppError> {
-    let (cands, _) = retrieve(&app.index, prepared, &[])?;
+    let (cands, _) = retrieve(&app.index, prepared, &ProviderFilter::default())?;
     Ok(order(ctx, prepared, &cands)
         .into_iter()
         .map(|(_, id)| id)
@@ -182,16 +182,7 @@ pub async fn evaluate(
         rows.push(acc.row("needs", &label));
         let mut acc = Acc::default();
         for (text, grades) in judgments.queries.values() {
-            let req = MatchRequest {
-                need_id: None,
-                text: Some(text.clone()),
-                service: None,
-                fields: Vec::new(),
-                district: None,
-                provider_types: Vec::new(),
-                limit: 50,
-                ranker: ranker.clone(),
-            };
+            let req = MatchRequest::new(None, Some(text.clone()), ranker.clone());
             let prepared = prepare_text(text, &req, &analyzer, model.as_deref());
             acc.add(&ranked_ids(app, ctx, &prepared)?, grades);
         }

@@ -4,10 +4,13 @@
 
 pub mod commissioners;
 pub mod evaluate;
+pub mod exposure;
 mod providers;
 pub mod training;
 
+pub use exposure::{Exposure, ExposurePolicy};
 pub use providers::{
-    Candidate, Context, Inferred, MatchError, MatchRequest, MatchResponse, MatchResult, Prepared,
-    features, match_providers, order, prepare_need, prepare_text, rank, retrieve,
+    Candidate, Context, ExposureControl, Inferred, MatchError, MatchRequest, MatchResponse,
+    MatchResult, Prepared, ProviderFilter, features, match_providers, need_text, order,
+    prepare_need, prepare_text, rank, rank_with, retrieve,
 };

@@ -10,14 +10,21 @@
 //! 3. Features, score, explanation for each; the best `limit` returned.
 
 use crate::domain::cues;
-use crate::domain::{Entity, EntityKind, Field, Need, Place, Provider, ProviderType, Service};
+use super::exposure::{Exposure, ExposurePolicy};
+use crate::domain::place::CITY_WIDE;
+use crate::domain::{
+    Districts, Entity, EntityKind, Field, Need, Place, Provider, ProviderType, Service,
+};
 use crate::rank::model::NeedVectors;
-use crate::rank::{Explanation, Extra, FeedbackStats, NeedSide, PairFeatures, Ranker};
+use crate::rank::{
+    Explanation, Extra, FeedbackStats, Load, NeedSide, PairFeatures, ProviderSide, Ranker,
+    provider_side,
+};
 use crate::search::{Analyzer, Filter, IndexError, SearchIndex, SearchRequest};
 use crate::store::{Store, StoreError};
 use serde::Serialize;
 use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Providers taken by text relevance.
 pub const TEXT_CANDIDATES: usize = 200;
@@ -41,12 +48,105 @@ pub struct MatchRequest {
     pub fields: Vec<Field>,
     /// Where the work is (free text; read from the text when absent).
     pub district: Option<Place>,
-    /// Only these provider types.
-    pub provider_types: Vec<ProviderType>,
+    /// The budget in 万元 (free text; a stored need's own budget otherwise).
+    pub budget_wan: Option<f64>,
+    /// Whether the work must be on site or nearby (free text; read from the text when absent).
+    pub near: Option<bool>,
+    /// Hard constraints on the providers returned.
+    pub filter: ProviderFilter,
     /// How many results (default 10).
     pub limit: usize,
     /// Which ranker.
     pub ranker: Ranker,
+    /// Spread attention across comparable providers (see [`super::exposure`]).
+    pub exposure: Option<ExposureControl>,
+}
+
+impl MatchRequest {
+    /// A request for a stored need or a text, everything else default.
+    pub fn new(need_id: Option<String>, text: Option<String>, ranker: Ranker) -> MatchRequest {
+        MatchRequest {
+            need_id,
+            text,
+            service: None,
+            fields: Vec::new(),
+            district: None,
+            budget_wan: None,
+            near: None,
+            filter: ProviderFilter::default(),
+            limit: 10,
+            ranker,
+            exposure: None,
+        }
+    }
+}
+
+/// The exposure policy and the recent first screens it reads and adds to.
+#[derive(Debug, Clone)]
+pub struct ExposureControl {
+    /// How strongly.
+    pub policy: ExposurePolicy,
+    /// Shared state.
+    pub state: Arc<Mutex<Exposure>>,
+}
+
+/// Hard constraints on which providers a match may return (an empty list constrains
+/// nothing).
+#[derive(Debug, Clone, Default)]
+pub struct ProviderFilter {
+    /// Provider types.
+    pub provider_types: Vec<ProviderType>,
+    /// It offers one of these services.
+    pub services: Vec<Service>,
+    /// It works in one of these fields.
+    pub fields: Vec<Field>,
+    /// It is based in, or serves, one of these districts (or serves the whole city).
+    pub districts: Vec<Place>,
+    /// Count the districts next to `districts` too.
+    pub include_neighbours: bool,
+}
+
+impl ProviderFilter {
+    /// Only these provider types.
+    pub fn types(provider_types: &[ProviderType]) -> ProviderFilter {
+        ProviderFilter {
+            provider_types: provider_types.to_vec(),
+            ..ProviderFilter::default()
+        }
+    }
+
+    /// The district names the index filter accepts: the districts, their neighbours when
+    /// asked, and `全市` (a provider serving the whole city serves them all).
+    pub fn district_names(&self) -> Vec<String> {
+        if self.districts.is_empty() {
+            return Vec::new();
+        }
+        let table = Districts::get();
+        let mut names: Vec<String> = Vec::new();
+        for d in &self.districts {
+            names.push(d.name().to_string());
+            if self.include_neighbours
+                && let Some(district) = table.lookup(d.name())
+            {
+                names.extend(district.neighbours.iter().map(|n| n.to_string()));
+            }
+        }
+        names.push(CITY_WIDE.to_string());
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn index_filter(&self) -> Filter {
+        Filter {
+            kinds: vec![EntityKind::Provider],
+            provider_types: self.provider_types.clone(),
+            districts: self.district_names(),
+            fields: self.fields.clone(),
+            services: self.services.clone(),
+            ..Filter::default()
+        }
+    }
 }
 
 /// What scoring needs besides the pair: the ranker, feedback aggregates, the analyzer.
@@ -84,6 +184,8 @@ pub struct Prepared {
     pub inferred: Inferred,
     /// The model's vectors of the text, when the ranker has a model.
     pub vectors: Option<NeedVectors>,
+    /// The budget in 万元, when known (for the provider side).
+    pub budget_wan: Option<f64>,
 }
 
 /// What the service read from a free text.
@@ -110,8 +212,11 @@ pub struct Inferred {
 pub struct MatchResult {
     /// The provider record.
     pub provider: serde_json::Value,
-    /// The score.
+    /// The score: relevance × the provider side's factor (see [`crate::rank::reciprocity`]),
+    /// × the exposure factor when exposure control is on.
     pub score: f64,
+    /// The ranker's score alone (the enterprise side).
+    pub relevance: f64,
     /// Why.
     pub explanation: Explanation,
 }
@@ -182,10 +287,19 @@ pub async fn match_providers(
         }
         _ => return Err(MatchError::NothingToMatch),
     };
+    let mut prepared = prepared;
+    if let Some(near) = req.near {
+        prepared.side.wants_near = near;
+        prepared.inferred.wants_near = near;
+    }
+    if req.budget_wan.is_some() {
+        prepared.budget_wan = req.budget_wan;
+    }
     let index = index.clone();
     let limit = req.limit.clamp(1, MAX_LIMIT);
     let ranker = req.ranker.clone();
-    let provider_types = req.provider_types.clone();
+    let filter = req.filter.clone();
+    let exposure = req.exposure.clone();
     let (candidates, results, prepared) = tokio::task::spawn_blocking(move || {
         let stats = stats
             .read()
@@ -195,9 +309,22 @@ pub async fn match_providers(
             stats: &stats,
             analyzer: &analyzer,
         };
-        let (cands, terms) = retrieve(&index, &prepared, &provider_types)?;
+        let (cands, terms) = retrieve(&index, &prepared, &filter)?;
         let n = cands.len();
-        let results = rank(ctx, &prepared, cands, &terms, limit);
+        let results = match &exposure {
+            None => rank(ctx, &prepared, cands, &terms, limit),
+            Some(control) => {
+                let mut shown = control
+                    .state
+                    .lock()
+                    .map_err(|_| IndexError::Task("exposure lock poisoned".into()))?;
+                let results = rank_with(ctx, &prepared, cands, &terms, limit, |id| {
+                    shown.factor(id, control.policy)
+                });
+                shown.record(results.iter().filter_map(|r| r.provider["id"].as_str()));
+                results
+            }
+        };
         Ok::<_, IndexError>((n, results, prepared))
     })
     .await
@@ -271,6 +398,7 @@ pub fn prepare_need(
         side,
         inferred,
         vectors,
+        budget_wan: need.budget_wan,
     }
 }
 
@@ -322,8 +450,9 @@ pub fn prepare_text(
         service,
         fields,
         place,
-        wants_near: reading.wants_near,
+        wants_near: req.near.unwrap_or(reading.wants_near),
     };
+    inferred.wants_near = side.wants_near;
     let vectors = model.map(|m| m.need_vectors(&terms));
     Prepared {
         text: text.to_string(),
@@ -331,6 +460,7 @@ pub fn prepare_text(
         side,
         inferred,
         vectors,
+        budget_wan: req.budget_wan,
     }
 }
 
@@ -339,9 +469,9 @@ pub fn prepare_text(
 pub fn retrieve(
     index: &SearchIndex,
     prepared: &Prepared,
-    provider_types: &[ProviderType],
+    filter: &ProviderFilter,
 ) -> Result<(Vec<Candidate>, Vec<String>), IndexError> {
-    let (hits, terms) = candidate_hits(index, prepared, provider_types, false)?;
+    let (hits, terms) = candidate_hits(index, prepared, filter, false)?;
     let candidates = hits
         .into_iter()
         .map(|(_, id, doc, bm25)| {
@@ -360,9 +490,9 @@ pub fn retrieve(
 pub fn retrieve_ids(
     index: &SearchIndex,
     prepared: &Prepared,
-    provider_types: &[ProviderType],
+    filter: &ProviderFilter,
 ) -> Result<Vec<(u64, f64)>, IndexError> {
-    let (hits, _) = candidate_hits(index, prepared, provider_types, true)?;
+    let (hits, _) = candidate_hits(index, prepared, filter, true)?;
     Ok(hits.into_iter().map(|(h, _, _, bm25)| (h, bm25)).collect())
 }
 
@@ -372,14 +502,10 @@ type Hits = Vec<(u64, String, String, f64)>;
 fn candidate_hits(
     index: &SearchIndex,
     prepared: &Prepared,
-    provider_types: &[ProviderType],
+    provider_filter: &ProviderFilter,
     ids_only: bool,
 ) -> Result<(Hits, Vec<String>), IndexError> {
-    let filter = Filter {
-        kinds: vec![EntityKind::Provider],
-        provider_types: provider_types.to_vec(),
-        ..Filter::default()
-    };
+    let filter = provider_filter.index_filter();
     let by_text = index.search(&SearchRequest {
         text: prepared.text.clone(),
         extra_terms: prepared.extra_terms.clone(),
@@ -397,9 +523,15 @@ fn candidate_hits(
         hits.push((h.id_hash, h.id, h.doc, f64::from(h.score / best)));
     }
     if let Some(service) = prepared.side.service {
+        // The filter's own services and fields are hard; otherwise the need's guide this
+        // second retrieval.
         let mut structured = filter;
-        structured.services = vec![service];
-        structured.fields = prepared.side.fields.clone();
+        if structured.services.is_empty() {
+            structured.services = vec![service];
+        }
+        if structured.fields.is_empty() {
+            structured.fields = prepared.side.fields.clone();
+        }
         let extra = index.search(&SearchRequest {
             filter: structured,
             limit: STRUCTURED_CANDIDATES + seen.len(),
@@ -470,6 +602,40 @@ pub fn features(
     PairFeatures::compute(&prepared.side, p, provider_fields, c.bm25, extra)
 }
 
+/// One candidate scored: the ranker's score, the provider side, the features.
+struct ScoredPair {
+    score: f64,
+    relevance: f64,
+    features: PairFeatures,
+    scored: crate::rank::Scored,
+    side: ProviderSide,
+    load: Load,
+}
+
+/// Scores one candidate: relevance from the ranker, times the provider side (not for the
+/// BM25 floor, which is raw retrieval).
+fn score_pair(ctx: Context<'_>, prepared: &Prepared, c: &Candidate) -> ScoredPair {
+    let f = features(ctx, prepared, c, (0, 0));
+    let scored = ctx.ranker.score(&f);
+    let load = Load {
+        active: ctx.stats.provider(c.provider.id.as_str()).active,
+        capacity: c.provider.capacity,
+    };
+    let side = provider_side(&prepared.side, prepared.budget_wan, &c.provider, load, &f.geo);
+    let factor = match ctx.ranker {
+        Ranker::Bm25 => 1.0,
+        _ => side.factor,
+    };
+    ScoredPair {
+        score: scored.score * factor,
+        relevance: scored.score,
+        features: f,
+        scored,
+        side,
+        load,
+    }
+}
+
 /// Scores and explains candidates; the best `limit`, best first.
 pub fn rank(
     ctx: Context<'_>,
@@ -478,28 +644,43 @@ pub fn rank(
     query_terms: &[String],
     limit: usize,
 ) -> Vec<MatchResult> {
-    let mut scored: Vec<(f64, Candidate, PairFeatures, crate::rank::Scored)> = candidates
+    rank_with(ctx, prepared, candidates, query_terms, limit, |_| 1.0)
+}
+
+/// [`rank`] with a further multiplier per provider id (exposure control).
+pub fn rank_with(
+    ctx: Context<'_>,
+    prepared: &Prepared,
+    candidates: Vec<Candidate>,
+    query_terms: &[String],
+    limit: usize,
+    mut factor: impl FnMut(&str) -> f64,
+) -> Vec<MatchResult> {
+    let mut scored: Vec<(Candidate, ScoredPair)> = candidates
         .into_iter()
         .map(|c| {
-            let f = features(ctx, prepared, &c, (0, 0));
-            let s = ctx.ranker.score(&f);
-            (s.score, c, f, s)
+            let mut s = score_pair(ctx, prepared, &c);
+            s.score *= factor(c.provider.id.as_str());
+            (c, s)
         })
         .collect();
     scored.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then_with(|| a.1.provider.id.cmp(&b.1.provider.id))
+        b.1.score
+            .total_cmp(&a.1.score)
+            .then_with(|| a.0.provider.id.cmp(&b.0.provider.id))
     });
     let query: HashSet<&str> = query_terms.iter().map(String::as_str).collect();
     scored
         .into_iter()
         .take(limit)
-        .map(|(score, c, f, s)| {
+        .map(|(c, s)| {
             let matched = matched_terms(ctx.analyzer, &c.provider, &query);
             MatchResult {
                 provider: serde_json::to_value(&*c.provider).expect("providers serialise"),
-                score,
-                explanation: Explanation::new(s, &f, prepared.side.service, matched),
+                score: s.score,
+                relevance: s.relevance,
+                explanation: Explanation::new(s.scored, &s.features, prepared.side.service, matched)
+                    .with_provider_side(s.side, s.load),
             }
         })
         .collect()
@@ -515,7 +696,7 @@ pub fn order(
         .iter()
         .map(|c| {
             (
-                ctx.ranker.score(&features(ctx, prepared, c, (0, 0))).score,
+                score_pair(ctx, prepared, c).score,
                 c.provider.id.to_string(),
             )
         })

@@ -20,7 +20,9 @@
 //!    (AUC, NDCG@10, MRR). The model file is written; it becomes active only if its
 //!    NDCG@10 beats the active model's (or when forced).
 
-use super::providers::{Candidate, Context, Prepared, features, prepare_need, retrieve_ids};
+use super::providers::{
+    Candidate, Context, Prepared, ProviderFilter, features, prepare_need, retrieve_ids,
+};
 use crate::domain::{Entity, EntityKind, Feedback, FeedbackEvent, Field, Provider};
 use crate::rank::features::NAMES;
 use crate::rank::field_infer::{
@@ -332,7 +334,7 @@ pub async fn train(
                         continue;
                     }
                     let prepared = prepare_need(need, &analyzer, Some(&provisional));
-                    let retrieved: Vec<(&str, f64)> = retrieve_ids(&index2, &prepared, &[])?
+                    let retrieved: Vec<(&str, f64)> = retrieve_ids(&index2, &prepared, &ProviderFilter::default())?
                         .into_iter()
                         .filter_map(|(h, bm25)| by_hash.get(&h).map(|id| (*id, bm25)))
                         .collect();

@@ -21,6 +21,7 @@
 
 use super::features::{Geo, NAMES, PairFeatures};
 use super::model::RankerModel;
+use super::reciprocity::{Load, ProviderSide};
 use crate::domain::Service;
 use serde::Serialize;
 use std::sync::Arc;
@@ -171,6 +172,12 @@ pub struct Explanation {
     pub matched_terms: Vec<String>,
     /// One line in Chinese built from the largest contributions.
     pub summary: String,
+    /// The provider side: whether it can and will take the work (need → provider only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_side: Option<ProviderSide>,
+    /// The provider's running engagements against its capacity (need → provider only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<Load>,
 }
 
 impl Explanation {
@@ -186,9 +193,31 @@ impl Explanation {
             features: scored.contributions,
             matched_terms,
             summary,
+            provider_side: None,
+            load: None,
         }
     }
+
+    /// Adds the provider side; its reasons become warnings in the summary.
+    pub fn with_provider_side(mut self, side: ProviderSide, load: Load) -> Explanation {
+        if !side.reasons.is_empty() {
+            let mut parts: Vec<String> = self
+                .summary
+                .split('；')
+                .filter(|p| *p != AT_CAPACITY_NOTE)
+                .map(str::to_string)
+                .collect();
+            parts.extend(side.reasons.iter().map(|r| format!("注意：{}", r.text)));
+            self.summary = parts.join("；");
+        }
+        self.provider_side = Some(side);
+        self.load = Some(load);
+        self
+    }
 }
+
+const AT_CAPACITY_NOTE: &str = "注意：当前已满负荷";
+const LOW_RELEVANCE: &str = "相关度较低，仅供参考";
 
 fn summary(
     scored: &Scored,
@@ -249,7 +278,7 @@ fn summary(
     parts.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut line: Vec<String> = parts.into_iter().take(3).map(|(_, p)| p).collect();
     if f.get("at_capacity") > 0.0 {
-        line.push("注意：当前已满负荷".to_string());
+        line.push(AT_CAPACITY_NOTE.to_string());
     }
     match &f.geo {
         Geo::Outside(o) => line.push(format!("注意：位于市外（{o}）")),
@@ -259,7 +288,7 @@ fn summary(
         _ => {}
     }
     if line.is_empty() {
-        "相关度较低，仅供参考".to_string()
+        LOW_RELEVANCE.to_string()
     } else {
         line.join("；")
     }

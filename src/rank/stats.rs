@@ -1,10 +1,16 @@
 //! What feedback says about providers: how often their engagements are accepted (track
 //! record) and how many accepted engagements are still running (load). Built from feedback
 //! events in any order; pure (the caller reads the store). Also the position-bias
-//! estimate: how likely an item shown at rank r is to be examined, relative to rank 1.
+//! estimate: how likely an item shown at rank r is to be examined, relative to rank 1;
+//! which enterprises commissioners already serve (and how many each is serving now);
+//! which needs already have an accepted provider; and monthly activity for the overview.
+//!
+//! Needs whose status changes to `closed` after the stats were built are reported with
+//! [`FeedbackStats::set_need_closed`], which releases the providers' load at once.
 
 use crate::domain::{Feedback, FeedbackEvent};
-use std::collections::{HashMap, HashSet};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Per-provider counts.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,6 +37,58 @@ pub struct FeedbackStats {
     closed: HashSet<String>,
     total_engaged: u64,
     total_accepted: u64,
+    /// Providers accepted per need (to release load when the need closes).
+    accepted_by_need: HashMap<String, Vec<String>>,
+    /// Enterprises each commissioner has served (contacted, accepted or closed a deal).
+    served: HashMap<String, HashSet<String>>,
+    /// Enterprises served by any commissioner.
+    served_by_anyone: HashSet<String>,
+    /// Enterprises each commissioner is serving now (accepted, no deal or rejection since).
+    commissioner_active: HashMap<String, HashSet<String>>,
+    /// Activity per month (`YYYY-MM` of the event's `at`).
+    monthly: BTreeMap<String, MonthActivity>,
+}
+
+/// One month's feedback activity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MonthActivity {
+    /// Impressions.
+    pub impressions: u64,
+    /// Contacts.
+    pub contacted: u64,
+    /// Acceptances.
+    pub accepted: u64,
+    /// Rejections.
+    pub rejected: u64,
+    /// Deals.
+    pub deals: u64,
+    /// Distinct needs shown to anyone.
+    #[serde(skip)]
+    pub needs_shown: HashSet<String>,
+    /// Distinct needs with an acceptance.
+    #[serde(skip)]
+    pub needs_accepted: HashSet<String>,
+}
+
+impl MonthActivity {
+    /// Needs with an acceptance over needs shown (0 when none were shown).
+    pub fn match_rate(&self) -> f64 {
+        if self.needs_shown.is_empty() {
+            0.0
+        } else {
+            self.needs_accepted.len() as f64 / self.needs_shown.len() as f64
+        }
+    }
+
+    /// Acceptances over acceptances and rejections (0 when neither happened).
+    pub fn acceptance_rate(&self) -> f64 {
+        let decided = self.accepted + self.rejected;
+        if decided == 0 {
+            0.0
+        } else {
+            self.accepted as f64 / decided as f64
+        }
+    }
 }
 
 /// Prior strength of the smoothed track record (pseudo-engagements).
@@ -51,6 +109,10 @@ impl FeedbackStats {
 
     /// Adds one event.
     pub fn add(&mut self, f: &Feedback) {
+        self.add_monthly(f);
+        if let (Some(c), Some(e)) = (&f.commissioner_id, &f.enterprise_id) {
+            self.add_commissioner(c.as_str(), e.as_str(), f.event);
+        }
         if let (Some(r), FeedbackEvent::Impression | FeedbackEvent::Click) = (f.rank, f.event) {
             let r = (r as usize).min(MAX_RANK);
             match f.event {
@@ -82,7 +144,110 @@ impl FeedbackStats {
                 rec.active += 1;
             }
             self.total_accepted += 1;
+            self.accepted_by_need
+                .entry(key.0)
+                .or_default()
+                .push(key.1);
         }
+    }
+
+    fn add_monthly(&mut self, f: &Feedback) {
+        let month = match f.at.as_deref() {
+            Some(at) if at.len() >= 7 => at[..7].to_string(),
+            _ => return,
+        };
+        let m = self.monthly.entry(month).or_default();
+        match f.event {
+            FeedbackEvent::Impression => m.impressions += 1,
+            FeedbackEvent::Contacted => m.contacted += 1,
+            FeedbackEvent::Accepted => m.accepted += 1,
+            FeedbackEvent::Rejected => m.rejected += 1,
+            FeedbackEvent::Deal => m.deals += 1,
+            FeedbackEvent::Click => {}
+        }
+        if let Some(n) = &f.need_id {
+            match f.event {
+                FeedbackEvent::Impression => {
+                    m.needs_shown.insert(n.to_string());
+                }
+                FeedbackEvent::Accepted | FeedbackEvent::Deal => {
+                    m.needs_accepted.insert(n.to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn add_commissioner(&mut self, c: &str, e: &str, event: FeedbackEvent) {
+        if matches!(
+            event,
+            FeedbackEvent::Contacted | FeedbackEvent::Accepted | FeedbackEvent::Deal
+        ) {
+            self.served
+                .entry(c.to_string())
+                .or_default()
+                .insert(e.to_string());
+            self.served_by_anyone.insert(e.to_string());
+        }
+        let active = self.commissioner_active.entry(c.to_string()).or_default();
+        match event {
+            FeedbackEvent::Accepted => {
+                active.insert(e.to_string());
+            }
+            FeedbackEvent::Deal | FeedbackEvent::Rejected => {
+                active.remove(e);
+            }
+            _ => {}
+        }
+    }
+
+    /// Records that a need is now closed (or open again): the providers accepted on it
+    /// stop (or start again) counting it as load.
+    pub fn set_need_closed(&mut self, need: &str, closed: bool) {
+        if closed == self.closed.contains(need) {
+            return;
+        }
+        if closed {
+            self.closed.insert(need.to_string());
+        } else {
+            self.closed.remove(need);
+        }
+        for p in self.accepted_by_need.get(need).into_iter().flatten() {
+            if let Some(rec) = self.providers.get_mut(p) {
+                rec.active = if closed {
+                    rec.active.saturating_sub(1)
+                } else {
+                    rec.active + 1
+                };
+            }
+        }
+    }
+
+    /// Whether a need already has an accepted provider (or a deal).
+    pub fn need_is_matched(&self, need: &str) -> bool {
+        self.accepted_by_need.contains_key(need)
+    }
+
+    /// Enterprises this commissioner has served.
+    pub fn served_by(&self, commissioner: &str) -> Option<&HashSet<String>> {
+        self.served.get(commissioner)
+    }
+
+    /// Whether any commissioner has served this enterprise.
+    pub fn served_by_anyone(&self, enterprise: &str) -> bool {
+        self.served_by_anyone.contains(enterprise)
+    }
+
+    /// How many enterprises this commissioner is serving now.
+    pub fn commissioner_load(&self, commissioner: &str) -> u32 {
+        self.commissioner_active
+            .get(commissioner)
+            .map_or(0, |s| s.len() as u32)
+    }
+
+    /// Activity per month, oldest first.
+    pub fn monthly(&self) -> &BTreeMap<String, MonthActivity> {
+        &self.monthly
     }
 
     /// The counts of one provider.
@@ -148,6 +313,42 @@ mod tests {
             Record::Feedback(f) => f,
             _ => unreachable!(),
         }
+    }
+
+    #[test]
+    fn closing_a_need_releases_load_and_reopening_restores_it() {
+        let mut s = FeedbackStats::new([]);
+        s.add(&fb("N-1", "P-1", "accepted"));
+        s.add(&fb("N-2", "P-1", "accepted"));
+        assert_eq!(s.provider("P-1").active, 2);
+        assert!(s.need_is_matched("N-1") && !s.need_is_matched("N-3"));
+        s.set_need_closed("N-1", true);
+        s.set_need_closed("N-1", true);
+        assert_eq!(s.provider("P-1").active, 1, "closed once, released once");
+        s.set_need_closed("N-1", false);
+        assert_eq!(s.provider("P-1").active, 2);
+        assert_eq!(s.provider("P-1").accepted, 2, "the track record is unchanged");
+    }
+
+    #[test]
+    fn commissioner_service_and_load() {
+        let ev = |c: &str, e: &str, event: &str| {
+            let v = serde_json::json!({"kind":"feedback","commissioner_id":c,"enterprise_id":e,"event":event,"actor":"commissioner","at":"2026-03-01T10:00:00+08:00"});
+            match check(&v, None).unwrap().record {
+                Record::Feedback(f) => f,
+                _ => unreachable!(),
+            }
+        };
+        let mut s = FeedbackStats::new([]);
+        s.add(&ev("C-1", "E-1", "accepted"));
+        s.add(&ev("C-1", "E-2", "accepted"));
+        s.add(&ev("C-1", "E-2", "deal"));
+        s.add(&ev("C-2", "E-3", "impression"));
+        assert_eq!(s.commissioner_load("C-1"), 1);
+        assert!(s.served_by("C-1").unwrap().contains("E-2"));
+        assert!(s.served_by_anyone("E-1") && !s.served_by_anyone("E-3"));
+        let m = &s.monthly()["2026-03"];
+        assert_eq!((m.accepted, m.deals, m.impressions), (2, 1, 1));
     }
 
     #[test]

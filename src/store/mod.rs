@@ -78,6 +78,30 @@ pub struct Counts {
     pub feedback: i64,
 }
 
+/// A broker's claim on a lead.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Claim {
+    /// The need claimed.
+    pub need_id: String,
+    /// The broker holding it.
+    pub broker_id: String,
+    /// When (UTC, RFC 3339).
+    pub claimed_at: String,
+    /// Until when (UTC, RFC 3339).
+    pub expires_at: String,
+}
+
+impl From<(String, String, String, String)> for Claim {
+    fn from((need_id, broker_id, claimed_at, expires_at): (String, String, String, String)) -> Claim {
+        Claim {
+            need_id,
+            broker_id,
+            claimed_at,
+            expires_at,
+        }
+    }
+}
+
 /// Narrows an entity list.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
@@ -577,6 +601,98 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// Needs changed with `after < seq`, oldest first, at most `limit`: (seq, need id,
+    /// current status — `None` when deleted).
+    pub async fn need_status_changes(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, String, Option<String>)>, StoreError> {
+        Ok(on_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT c.seq, c.entity_id, e.status FROM changes c \
+                 LEFT JOIN entities e ON e.kind = c.kind AND e.id = c.entity_id \
+                 WHERE c.seq > $1 AND c.kind = 'need' ORDER BY c.seq LIMIT $2",
+            )
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Claims a lead for a broker until `expires_at`, unless another broker holds an
+    /// unexpired claim on it. The same broker claiming again renews its claim. Returns
+    /// `Ok(claim)` when this broker now holds it, `Err(existing)` when another does.
+    pub async fn claim(
+        &self,
+        need_id: &str,
+        broker_id: &str,
+        now: &str,
+        expires_at: &str,
+    ) -> Result<Result<Claim, Claim>, StoreError> {
+        let won: Option<(String, String, String, String)> = on_db!(&self.db, pool => {
+            sqlx::query_as(
+                "INSERT INTO claims (need_id, broker_id, claimed_at, expires_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (need_id) DO UPDATE SET broker_id = excluded.broker_id, \
+                 claimed_at = excluded.claimed_at, expires_at = excluded.expires_at \
+                 WHERE claims.expires_at <= excluded.claimed_at OR claims.broker_id = excluded.broker_id \
+                 RETURNING need_id, broker_id, claimed_at, expires_at",
+            )
+            .bind(need_id)
+            .bind(broker_id)
+            .bind(now)
+            .bind(expires_at)
+            .fetch_optional(pool)
+            .await?
+        });
+        if let Some(row) = won {
+            return Ok(Ok(Claim::from(row)));
+        }
+        match self.claim_of(need_id).await? {
+            Some(c) => Ok(Err(c)),
+            // Released between the two statements: try once more.
+            None => Box::pin(self.claim(need_id, broker_id, now, expires_at)).await,
+        }
+    }
+
+    /// The claim on a lead, expired or not.
+    pub async fn claim_of(&self, need_id: &str) -> Result<Option<Claim>, StoreError> {
+        let row: Option<(String, String, String, String)> = on_db!(&self.db, pool => {
+            sqlx::query_as("SELECT need_id, broker_id, claimed_at, expires_at FROM claims WHERE need_id = $1")
+                .bind(need_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Claim::from))
+    }
+
+    /// Releases a broker's claim; false when this broker held none.
+    pub async fn release_claim(&self, need_id: &str, broker_id: &str) -> Result<bool, StoreError> {
+        let n = on_db!(&self.db, pool => {
+            sqlx::query("DELETE FROM claims WHERE need_id = $1 AND broker_id = $2")
+                .bind(need_id)
+                .bind(broker_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Claims not expired at `now`.
+    pub async fn active_claims(&self, now: &str) -> Result<Vec<Claim>, StoreError> {
+        let rows: Vec<(String, String, String, String)> = on_db!(&self.db, pool => {
+            sqlx::query_as(
+                "SELECT need_id, broker_id, claimed_at, expires_at FROM claims WHERE expires_at > $1",
+            )
+            .bind(now)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(Claim::from).collect())
     }
 
     /// Closes the pool, waiting for connections to finish (used on shutdown).
