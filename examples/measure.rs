@@ -94,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
 /// candidates, and scoring them with each ranker (features + score, no explanations).
 async fn breakdown(app: &App, needs: usize) -> anyhow::Result<()> {
     use duijie::domain::{Entity, EntityKind};
-    use duijie::matching::{Context, order, prepare_need, retrieve};
+    use duijie::matching::{Context, ProviderFilter, order, prepare_need, retrieve};
     use duijie::rank::RankerName;
     let analyzer = app.index.analyzer().clone();
     let stats = app.stats.read().expect("stats").clone();
@@ -116,7 +116,7 @@ async fn breakdown(app: &App, needs: usize) -> anyhow::Result<()> {
                 let t = Instant::now();
                 let prepared = prepare_need(&need, &analyzer, ranker.model().map(|m| m.as_ref()));
                 let t1 = Instant::now();
-                let (c, _) = retrieve(&app.index, &prepared, &[])?;
+                let (c, _) = retrieve(&app.index, &prepared, &ProviderFilter::default())?;
                 let t2 = Instant::now();
                 let ranked = order(ctx, &prepared, &c);
                 let t3 = Instant::now();

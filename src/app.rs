@@ -4,8 +4,8 @@
 //! log). The `api` and `cli` layers call these; nothing here knows HTTP.
 
 use crate::ingest::demo::{self, DemoConfig};
-use crate::matching::{Exposure, ExposureControl, ExposurePolicy};
 use crate::ingest::{ImportError, ImportReport, Importer, SourceFormat};
+use crate::matching::{Exposure, ExposureControl, ExposurePolicy};
 use crate::rank::registry::ModelRegistry;
 use crate::rank::{FeedbackStats, ModelError, Ranker, RankerName};
 use crate::search::{Analyzer, IndexError, SearchIndex};
@@ -13,8 +13,8 @@ use crate::store::{Store, StoreError};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::{Mutex, RwLock};
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 /// Errors while starting or running the application's own work.

@@ -38,41 +38,14 @@ fn now_rfc3339() -> String {
         .expect("now formats")
 }
 
-/// Feedback events arrive live: a missing `kind` is `feedback`, a missing `at` is now.
-async fn feedback(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Body(body): Body,
-) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
-    let ndjson = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("ndjson") || v.contains("jsonl"));
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("invalid_encoding", "请求体不是合法的 UTF-8"))?;
-    let lines: Vec<(usize, &str)> = if ndjson {
-        text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect()
-    } else {
-        vec![(1, text)]
-    };
+/// Stores feedback events (line number, object): a missing `kind` is `feedback`, a
+/// missing `at` is now. The aggregates (load, track record) see them before this returns.
+pub(super) async fn add_feedback(
+    app: &App,
+    values: Vec<(usize, Value)>,
+) -> Result<ImportReport, ApiError> {
     let mut importer = Importer::new(&app.store);
-    let mut malformed = Vec::new();
-    for (no, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let mut v: Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(e) => {
-                malformed.push(crate::ingest::LineProblem {
-                    line: no,
-                    code: "malformed_json",
-                    field: None,
-                    detail: format!("第 {no} 行不是合法的 JSON：{e}"),
-                });
-                continue;
-            }
-        };
+    for (no, mut v) in values {
         if let Some(obj) = v.as_object_mut() {
             match obj.get("kind").and_then(Value::as_str) {
                 None => {
@@ -93,7 +66,45 @@ async fn feedback(
         }
         importer.add(no, &v).await?;
     }
-    let mut report = importer.finish().await?;
+    let report = importer.finish().await?;
+    app.refresh_stats().await?;
+    Ok(report)
+}
+
+/// Feedback events arrive live: a missing `kind` is `feedback`, a missing `at` is now.
+async fn feedback(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
+    let ndjson = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("ndjson") || v.contains("jsonl"));
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("invalid_encoding", "请求体不是合法的 UTF-8"))?;
+    let lines: Vec<(usize, &str)> = if ndjson {
+        text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect()
+    } else {
+        vec![(1, text)]
+    };
+    let mut values = Vec::new();
+    let mut malformed = Vec::new();
+    for (no, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(v) => values.push((no, v)),
+            Err(e) => malformed.push(crate::ingest::LineProblem {
+                line: no,
+                code: "malformed_json",
+                field: None,
+                detail: format!("第 {no} 行不是合法的 JSON：{e}"),
+            }),
+        }
+    }
+    let mut report = add_feedback(&app, values).await?;
     report.rejected_count += malformed.len();
     report.rejected.extend(malformed);
     report.rejected.sort_by_key(|p| p.line);

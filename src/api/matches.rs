@@ -95,7 +95,8 @@ async fn match_need(
         && !(budget.is_finite() && budget >= 0.0)
     {
         return Err(
-            ApiError::bad_request("invalid_value", "budget_wan 应为非负数").with_field("budget_wan")
+            ApiError::bad_request("invalid_value", "budget_wan 应为非负数")
+                .with_field("budget_wan"),
         );
     }
     let mut provider_types = codes(

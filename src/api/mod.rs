@@ -6,6 +6,7 @@ mod entities;
 pub mod error;
 mod extract;
 mod imports;
+mod journeys;
 mod matches;
 mod models;
 mod searches;
@@ -37,6 +38,7 @@ pub fn router(app: App) -> Router {
         .merge(entities::routes())
         .merge(searches::routes())
         .merge(matches::routes())
+        .merge(journeys::routes())
         .merge(models::routes())
         .merge(web::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -3,7 +3,7 @@
 //! service would retrieve, and NDCG@10, MRR and Recall@50 are averaged per set and ranker.
 //! MRR and recall count grade ≥ 2 as relevant; NDCG uses every grade (gain 2^g − 1).
 
-use super::commissioners::{CommissionerRanker, rank_enterprises};
+use super::commissioners::{CommissionerRanker, Scope, rank_enterprises};
 use super::providers::{
     Context, MatchRequest, Prepared, ProviderFilter, order, prepare_need, prepare_text, retrieve,
 };
@@ -12,7 +12,7 @@ use crate::domain::{Entity, EntityKind};
 use crate::rank::metrics::{mean, ndcg_at, recall_at, reciprocal_rank};
 use crate::rank::{Ranker, RankerName};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// Grades by judged item.
@@ -194,6 +194,8 @@ pub async fn evaluate(
         let ids: Vec<&str> = judgments.commissioners.keys().map(String::as_str).collect();
         let cs = app.store.get_many(EntityKind::Commissioner, &ids).await?;
         let open = app.store.open_need_counts().await?;
+        // What a commissioner is shown: open needs in their districts, not served yet.
+        let stats = app.stats.read().expect("stats lock").clone();
         let active = app.models.active();
         let mut rankers: Vec<(String, CommissionerRanker<'_>)> = Vec::new();
         for name in rankers_asked {
@@ -216,7 +218,13 @@ pub async fn evaluate(
                 let Some(Entity::Commissioner(c)) = cs.get(id) else {
                     continue;
                 };
-                let ranked = rank_enterprises(&app.index, c, &open, &HashSet::new(), ranker)?;
+                let ranked = rank_enterprises(
+                    &app.index,
+                    c,
+                    &open,
+                    Scope::serving(&stats, false, 0.0),
+                    ranker,
+                )?;
                 acc.add(
                     &ranked
                         .iter()

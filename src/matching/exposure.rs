@@ -82,8 +82,9 @@ impl Exposure {
         if policy.strength <= 0.0 || self.window.len() < MIN_LISTS {
             return 1.0;
         }
-        let over = ((self.share(provider) - policy.free_share) / (1.0 - policy.free_share).max(1e-9))
-            .clamp(0.0, 1.0);
+        let over = ((self.share(provider) - policy.free_share)
+            / (1.0 - policy.free_share).max(1e-9))
+        .clamp(0.0, 1.0);
         1.0 - policy.strength * over
     }
 

@@ -1,10 +1,15 @@
-//! The journeys. For now: providers for a need — a stored need or a free-text request —
-//! retrieved by text and by structure from the search index, scored by a ranker, and
-//! explained. Knows nothing of HTTP.
+//! The journeys: providers for a need — a stored need or a free-text request — retrieved
+//! by text and by structure from the search index, scored on both sides and explained
+//! (`providers`, `exposure`); enterprises for a commissioner and the city-wide
+//! assignment (`commissioners`, `assign`); leads and gaps for brokers (`brokers`); the
+//! programme overview (`overview`). Knows nothing of HTTP.
 
+pub mod assign;
+pub mod brokers;
 pub mod commissioners;
 pub mod evaluate;
 pub mod exposure;
+pub mod overview;
 mod providers;
 pub mod training;
 

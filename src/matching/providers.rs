@@ -9,8 +9,8 @@
 //!    same thing in other words is still considered.
 //! 3. Features, score, explanation for each; the best `limit` returned.
 
-use crate::domain::cues;
 use super::exposure::{Exposure, ExposurePolicy};
+use crate::domain::cues;
 use crate::domain::place::CITY_WIDE;
 use crate::domain::{
     Districts, Entity, EntityKind, Field, Need, Place, Provider, ProviderType, Service,
@@ -621,7 +621,13 @@ fn score_pair(ctx: Context<'_>, prepared: &Prepared, c: &Candidate) -> ScoredPai
         active: ctx.stats.provider(c.provider.id.as_str()).active,
         capacity: c.provider.capacity,
     };
-    let side = provider_side(&prepared.side, prepared.budget_wan, &c.provider, load, &f.geo);
+    let side = provider_side(
+        &prepared.side,
+        prepared.budget_wan,
+        &c.provider,
+        load,
+        &f.geo,
+    );
     let factor = match ctx.ranker {
         Ranker::Bm25 => 1.0,
         _ => side.factor,
@@ -679,8 +685,13 @@ pub fn rank_with(
                 provider: serde_json::to_value(&*c.provider).expect("providers serialise"),
                 score: s.score,
                 relevance: s.relevance,
-                explanation: Explanation::new(s.scored, &s.features, prepared.side.service, matched)
-                    .with_provider_side(s.side, s.load),
+                explanation: Explanation::new(
+                    s.scored,
+                    &s.features,
+                    prepared.side.service,
+                    matched,
+                )
+                .with_provider_side(s.side, s.load),
             }
         })
         .collect()

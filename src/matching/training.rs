@@ -334,10 +334,11 @@ pub async fn train(
                         continue;
                     }
                     let prepared = prepare_need(need, &analyzer, Some(&provisional));
-                    let retrieved: Vec<(&str, f64)> = retrieve_ids(&index2, &prepared, &ProviderFilter::default())?
-                        .into_iter()
-                        .filter_map(|(h, bm25)| by_hash.get(&h).map(|id| (*id, bm25)))
-                        .collect();
+                    let retrieved: Vec<(&str, f64)> =
+                        retrieve_ids(&index2, &prepared, &ProviderFilter::default())?
+                            .into_iter()
+                            .filter_map(|(h, bm25)| by_hash.get(&h).map(|id| (*id, bm25)))
+                            .collect();
                     let logged: HashMap<&str, PairLog> =
                         logs.iter().map(|(p, l)| (p.as_str(), *l)).collect();
                     // Test needs rank every candidate; training needs use the logged pairs
@@ -786,7 +787,7 @@ async fn commissioner_head(
     pairs: &HashMap<(String, String), Outcome>,
     opts: &TrainOptions,
 ) -> Result<Option<crate::rank::model::LinearHead>, TrainingError> {
-    use super::commissioners::{CommissionerRanker, WEIGHTS, rank_enterprises};
+    use super::commissioners::{CommissionerRanker, Scope, WEIGHTS, rank_enterprises};
     let positives = pairs.values().filter(|o| **o >= Outcome::Accepted).count();
     if positives < 20 {
         return Ok(None);
@@ -815,7 +816,7 @@ async fn commissioner_head(
             index,
             c,
             &open,
-            &HashSet::new(),
+            Scope::default(),
             CommissionerRanker::Baseline,
         )?;
         let rows: Vec<([f64; 5], Option<Outcome>, u64)> = ranked

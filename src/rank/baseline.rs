@@ -205,6 +205,8 @@ impl Explanation {
                 .summary
                 .split('；')
                 .filter(|p| *p != AT_CAPACITY_NOTE)
+                // The provider side says it more precisely.
+                .filter(|p| !(p.starts_with("注意：位于") && p.ends_with("距离较远")))
                 .map(str::to_string)
                 .collect();
             parts.extend(side.reasons.iter().map(|r| format!("注意：{}", r.text)));

@@ -71,9 +71,7 @@ pub fn provider_side(
     geo: &Geo,
 ) -> ProviderSide {
     let mut reasons = Vec::new();
-    let mut add = |code, text: String, factor: f64| {
-        reasons.push(SideReason { code, text, factor })
-    };
+    let mut add = |code, text: String, factor: f64| reasons.push(SideReason { code, text, factor });
     if let Some(s) = need.service
         && p.declines_services.contains(&s)
     {

@@ -71,12 +71,18 @@ pub struct MonthActivity {
 }
 
 impl MonthActivity {
-    /// Needs with an acceptance over needs shown (0 when none were shown).
+    /// Share of the needs shown this month that got an acceptance this month (0 when
+    /// none were shown).
     pub fn match_rate(&self) -> f64 {
         if self.needs_shown.is_empty() {
             0.0
         } else {
-            self.needs_accepted.len() as f64 / self.needs_shown.len() as f64
+            let matched = self
+                .needs_accepted
+                .iter()
+                .filter(|n| self.needs_shown.contains(*n))
+                .count();
+            matched as f64 / self.needs_shown.len() as f64
         }
     }
 
@@ -144,10 +150,7 @@ impl FeedbackStats {
                 rec.active += 1;
             }
             self.total_accepted += 1;
-            self.accepted_by_need
-                .entry(key.0)
-                .or_default()
-                .push(key.1);
+            self.accepted_by_need.entry(key.0).or_default().push(key.1);
         }
     }
 
@@ -245,6 +248,11 @@ impl FeedbackStats {
             .map_or(0, |s| s.len() as u32)
     }
 
+    /// Enterprises this commissioner is serving now.
+    pub fn active_enterprises(&self, commissioner: &str) -> Option<&HashSet<String>> {
+        self.commissioner_active.get(commissioner)
+    }
+
     /// Activity per month, oldest first.
     pub fn monthly(&self) -> &BTreeMap<String, MonthActivity> {
         &self.monthly
@@ -327,7 +335,11 @@ mod tests {
         assert_eq!(s.provider("P-1").active, 1, "closed once, released once");
         s.set_need_closed("N-1", false);
         assert_eq!(s.provider("P-1").active, 2);
-        assert_eq!(s.provider("P-1").accepted, 2, "the track record is unchanged");
+        assert_eq!(
+            s.provider("P-1").accepted,
+            2,
+            "the track record is unchanged"
+        );
     }
 
     #[test]

@@ -92,7 +92,9 @@ pub struct Claim {
 }
 
 impl From<(String, String, String, String)> for Claim {
-    fn from((need_id, broker_id, claimed_at, expires_at): (String, String, String, String)) -> Claim {
+    fn from(
+        (need_id, broker_id, claimed_at, expires_at): (String, String, String, String),
+    ) -> Claim {
         Claim {
             need_id,
             broker_id,
