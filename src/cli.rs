@@ -128,6 +128,10 @@ pub enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also measure exposure control: NDCG@10 and first-screen concentration with
+        /// and without it, serving the judged needs one after another.
+        #[arg(long)]
+        exposure: bool,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -185,8 +189,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
             judgments,
             ranker,
             json,
+            exposure,
             data,
-        } => eval(&data.paths(), &judgments, ranker.as_deref(), json).await,
+        } => eval(&data.paths(), &judgments, ranker.as_deref(), json, exposure).await,
     }
 }
 
@@ -483,6 +488,7 @@ async fn eval(
     judgments: &std::path::Path,
     ranker: Option<&str>,
     json: bool,
+    exposure: bool,
 ) -> Result<i32> {
     let j = crate::matching::evaluate::read_judgments(judgments).map_err(anyhow::Error::msg)?;
     let rankers = match ranker {
@@ -495,6 +501,35 @@ async fn eval(
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         print!("{}", crate::matching::evaluate::table(&rows));
+    }
+    if exposure {
+        let policy = crate::matching::ExposurePolicy::from_env();
+        let r = crate::matching::evaluate::exposure_effect(&app, &j, policy).await?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        } else {
+            println!(
+                "exposure control (strength {}, free share {}) over {} judged needs in sequence:",
+                r.strength, r.free_share, r.needs
+            );
+            println!("                         without    with");
+            println!(
+                "  NDCG@10                {:>7.3} {:>7.3}",
+                r.ndcg_without, r.ndcg_with
+            );
+            println!(
+                "  max share of #1        {:>7.3} {:>7.3}",
+                r.top1_max_share.0, r.top1_max_share.1
+            );
+            println!(
+                "  max share of top 5     {:>7.3} {:>7.3}",
+                r.top5_max_share.0, r.top5_max_share.1
+            );
+            println!(
+                "  distinct in top 5      {:>7} {:>7}",
+                r.distinct_top5.0, r.distinct_top5.1
+            );
+        }
     }
     app.store.close().await;
     Ok(0)

@@ -253,3 +253,120 @@ pub fn table(rows: &[EvalRow]) -> String {
     }
     out
 }
+
+/// What exposure control costs and spreads, measured on the judged needs served one
+/// after another to the same process, similar needs together (by service, then fields).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExposureReport {
+    /// Needs served.
+    pub needs: usize,
+    /// The policy measured.
+    pub strength: f64,
+    /// Its free share.
+    pub free_share: f64,
+    /// Mean NDCG@10 without exposure control.
+    pub ndcg_without: f64,
+    /// Mean NDCG@10 with it.
+    pub ndcg_with: f64,
+    /// Largest share of first places one provider took, without / with.
+    pub top1_max_share: (f64, f64),
+    /// Largest share of first screens (top 5) one provider appeared on, without / with.
+    pub top5_max_share: (f64, f64),
+    /// Distinct providers on any first screen, without / with.
+    pub distinct_top5: (usize, usize),
+}
+
+/// Serves every judged need twice in sequence — without and with exposure control — and
+/// reports NDCG@10 and how concentrated the first screens are.
+pub async fn exposure_effect(
+    app: &App,
+    judgments: &Judgments,
+    policy: super::exposure::ExposurePolicy,
+) -> Result<ExposureReport, AppError> {
+    use super::exposure::{Exposure, SLOTS};
+    use super::providers::rank_with;
+    let ids: Vec<&str> = judgments.needs.keys().map(String::as_str).collect();
+    let needs = app.store.get_many(EntityKind::Need, &ids).await?;
+    let analyzer = app.index.analyzer().clone();
+    let ranker = app.ranker(RankerName::Learned, None)?;
+    let stats = app.stats.read().expect("stats lock").clone();
+    let ctx = Context {
+        ranker: &ranker,
+        stats: &stats,
+        analyzer: &analyzer,
+    };
+    let mut report = ExposureReport {
+        needs: 0,
+        strength: policy.strength,
+        free_share: policy.free_share,
+        ndcg_without: 0.0,
+        ndcg_with: 0.0,
+        top1_max_share: (0.0, 0.0),
+        top5_max_share: (0.0, 0.0),
+        distinct_top5: (0, 0),
+    };
+    // Similar needs arrive together (a burst of SMEs in one field asking for one
+    // service), which is when one platform would otherwise take every first screen.
+    let mut stream: Vec<(&crate::domain::Need, &Grades)> = judgments
+        .needs
+        .iter()
+        .filter_map(|(id, g)| match needs.get(id) {
+            Some(Entity::Need(n)) => Some((n, g)),
+            _ => None,
+        })
+        .collect();
+    stream.sort_by_key(|(n, _)| {
+        let fields: Vec<&str> = n.fields.iter().map(|f| f.code()).collect();
+        (n.service.code(), fields.join(","), n.id.clone())
+    });
+    for pass in 0..2 {
+        let mut shown = Exposure::default();
+        let mut ndcg = Vec::new();
+        let mut top1: HashMap<String, usize> = HashMap::new();
+        let mut top5: HashMap<String, usize> = HashMap::new();
+        let mut served = 0usize;
+        for (need, grades) in &stream {
+            let prepared = prepare_need(need, &analyzer, ranker.model().map(|m| m.as_ref()));
+            let (cands, terms) = retrieve(&app.index, &prepared, &ProviderFilter::default())?;
+            let results = rank_with(ctx, &prepared, cands, &terms, 10, |p| {
+                if pass == 0 {
+                    1.0
+                } else {
+                    shown.factor(p, policy)
+                }
+            });
+            let ranked: Vec<&str> = results
+                .iter()
+                .filter_map(|r| r.provider["id"].as_str())
+                .collect();
+            shown.record(ranked.iter().copied());
+            if let Some(n) = ndcg_at(&ranked, grades, 10) {
+                ndcg.push(n);
+            }
+            if let Some(first) = ranked.first() {
+                *top1.entry(first.to_string()).or_default() += 1;
+            }
+            for p in ranked.iter().take(SLOTS) {
+                *top5.entry(p.to_string()).or_default() += 1;
+            }
+            served += 1;
+        }
+        let max_share = |m: &HashMap<String, usize>| {
+            m.values().copied().max().unwrap_or(0) as f64 / served.max(1) as f64
+        };
+        let (n, t1, t5, d) = (mean(ndcg), max_share(&top1), max_share(&top5), top5.len());
+        report.needs = served;
+        if pass == 0 {
+            report.ndcg_without = n;
+            report.top1_max_share.0 = t1;
+            report.top5_max_share.0 = t5;
+            report.distinct_top5.0 = d;
+        } else {
+            report.ndcg_with = n;
+            report.top1_max_share.1 = t1;
+            report.top5_max_share.1 = t5;
+            report.distinct_top5.1 = d;
+        }
+    }
+    Ok(report)
+}

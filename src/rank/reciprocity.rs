@@ -15,7 +15,7 @@
 //! | declined district | the need's district is in `declines_districts` | 0.05 | `declines_district` |
 //! | below minimum budget | the need's budget is under `min_budget_wan` | (budget ÷ minimum)², at least 0.05 | `below_min_budget` |
 //! | at capacity | running engagements (accepted, need not closed) ≥ `capacity` | 0.2 | `at_capacity` |
-//! | nearly full | running engagements ≥ half the capacity | 1 − 0.6 × (load − ½) ÷ ½ (0.7 at ¾) | `near_capacity` |
+//! | nearly full | running engagements ≥ ¾ of the capacity | 1 − 0.4 × (load − ¾) ÷ ¼ (1 at ¾, 0.6 just under full) | `near_capacity` |
 //! | not near | the need insists on on-site or nearby work and the provider is neither in, nor next to, nor serving its district (nor city-wide) | 0.3 | `not_near` |
 //!
 //! Capacity rules apply only when the provider states a `capacity`. A refusal is not a
@@ -124,11 +124,11 @@ pub fn provider_side(
             );
         } else {
             let u = f64::from(active) / f64::from(cap);
-            if u >= 0.5 {
+            if u >= 0.75 {
                 add(
                     "near_capacity",
                     format!("负荷较高（在办 {active} / 容量 {cap}）"),
-                    1.0 - 0.6 * (u - 0.5) / 0.5,
+                    1.0 - 0.4 * (u - 0.75) / 0.25,
                 );
             }
         }
@@ -237,7 +237,11 @@ mod tests {
         let n = need("璧山区", false);
         let f: Vec<f64> = (0..=5).map(|a| judge(&n, None, &p, a).factor).collect();
         assert_eq!(f[0], 1.0);
-        assert!(f[2] <= f[1] && f[3] < f[2] && f[4] < f[3], "{f:?}");
+        assert!(f[1] == 1.0 && f[2] == 1.0 && f[3] == 1.0, "{f:?}");
+        let big = provider(serde_json::json!({"capacity": 8}));
+        let g: Vec<f64> = (6..=8).map(|a| judge(&n, None, &big, a).factor).collect();
+        assert_eq!(g, vec![1.0, 0.8, AT_CAPACITY]);
+        assert_eq!(judge(&n, None, &big, 7).reasons[0].code, "near_capacity");
         assert_eq!(f[4], AT_CAPACITY);
         assert_eq!(judge(&n, None, &p, 4).reasons[0].code, "at_capacity");
         let unknown = provider(serde_json::json!({}));
