@@ -87,6 +87,8 @@ pub struct App {
     pub exposure: Arc<Mutex<Exposure>>,
     /// How strongly exposure lowers scores (from the environment).
     pub exposure_policy: ExposurePolicy,
+    /// A published model version that could not be adopted (not retried every tick).
+    model_refused: Arc<Mutex<Option<String>>>,
 }
 
 impl App {
@@ -114,8 +116,11 @@ impl App {
             need_seq: Arc::new(AtomicI64::new(need_seq)),
             exposure: Arc::new(Mutex::new(Exposure::default())),
             exposure_policy: ExposurePolicy::from_env(),
+            model_refused: Arc::new(Mutex::new(None)),
         };
         app.refresh_stats().await?;
+        // A new replica starts with the model the others rank with.
+        app.follow_model().await?;
         let status = app.index.catch_up(&app.store).await?;
         tracing::info!(
             backend = app.store.backend(),
@@ -187,6 +192,39 @@ impl App {
         }
     }
 
+    /// Adopts the active model published in the store when it is not the one this process
+    /// ranks with (another replica trained, promoted or reloaded one). Cheap when nothing
+    /// changed: one primary-key lookup of the published version.
+    pub async fn follow_model(&self) -> Result<(), AppError> {
+        let Some(version) = self.store.active_model_version().await? else {
+            return Ok(());
+        };
+        if self.models.active().is_some_and(|m| m.version == version)
+            || self.model_refused.lock().expect("model lock").as_deref() == Some(&version)
+        {
+            return Ok(());
+        }
+        let Some((version, doc)) = self.store.active_model().await? else {
+            return Ok(());
+        };
+        let models = self.models.clone();
+        let v = version.clone();
+        let adopted = tokio::task::spawn_blocking(move || models.adopt(&v, doc.as_deref()))
+            .await
+            .map_err(|e| ModelError::Invalid(e.to_string()))?;
+        if let Err(e) = adopted {
+            tracing::error!(version, error = %e, "the published model cannot be used here; keeping the current one");
+            *self.model_refused.lock().expect("model lock") = Some(version);
+        }
+        Ok(())
+    }
+
+    /// Publishes this process's active model in the store, for the other processes
+    /// sharing it (after a training promoted one, or a reload of `active.json`).
+    pub async fn publish_model(&self) -> Result<(), AppError> {
+        publish_active_model(&self.store, &self.models).await
+    }
+
     /// The ranker a request asks for: `learned` is the pinned version, else the active
     /// model, else (no model at all) the baseline.
     pub fn ranker(&self, name: RankerName, pin: Option<&str>) -> Result<Ranker, AppError> {
@@ -234,7 +272,8 @@ impl App {
     }
 
     /// Follows the change log in the background (writes by other processes sharing the
-    /// store — a CLI import, another replica — reach this index within `every`).
+    /// store — a CLI import, another replica — reach this index within `every`), and the
+    /// active model published in the store (see [`App::follow_model`]).
     pub fn follow_changes(&self, every: Duration) -> tokio::task::JoinHandle<()> {
         let app = self.clone();
         tokio::spawn(async move {
@@ -245,9 +284,26 @@ impl App {
                 if let Err(e) = app.sync().await {
                     tracing::warn!(error = %e, "following the change log failed; will retry");
                 }
+                if let Err(e) = app.follow_model().await {
+                    tracing::warn!(error = %e, "following the active model failed; will retry");
+                }
             }
         })
     }
+}
+
+/// Publishes the registry's active model in the store (its file, or only its version for
+/// the shipped model), so every process sharing the store ranks with it.
+pub async fn publish_active_model(store: &Store, models: &ModelRegistry) -> Result<(), AppError> {
+    let Some(active) = models.active() else {
+        return Ok(());
+    };
+    let doc = models.file_text(&active.version)?;
+    store
+        .publish_active_model(&active.version, doc.as_deref())
+        .await?;
+    tracing::info!(version = active.version, "active model published");
+    Ok(())
 }
 
 /// Opens only the store of a data directory (for commands that do not need the index).

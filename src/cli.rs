@@ -135,6 +135,40 @@ pub enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// API keys: create (printed once, stored hashed), list, revoke.
+    Keys {
+        /// What to do with keys.
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+/// `duijie keys …`
+#[derive(Subcommand, Debug)]
+pub enum KeysAction {
+    /// Create a key; it is printed alone on the last line and never shown again.
+    Create {
+        /// `admin`, `commissioner`, `broker`, `enterprise` or `provider`.
+        #[arg(long)]
+        role: String,
+        /// The record the key acts for (required for every role but admin).
+        #[arg(long)]
+        subject: Option<String>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// List keys (ids, roles, subjects; never secrets).
+    List {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Revoke a key by its id (the part after `dj_`, before the second `_`).
+    Revoke {
+        /// The key id.
+        id: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 /// Starts logging: `RUST_LOG` filters (default `info` for `serve`, `warn` otherwise).
@@ -192,6 +226,79 @@ pub async fn run(cli: Cli) -> Result<i32> {
             exposure,
             data,
         } => eval(&data.paths(), &judgments, ranker.as_deref(), json, exposure).await,
+        Command::Keys { action } => keys(action).await,
+    }
+}
+
+async fn keys(action: KeysAction) -> Result<i32> {
+    use crate::domain::Role;
+    match action {
+        KeysAction::Create {
+            role,
+            subject,
+            data,
+        } => {
+            let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
+            let subject = subject.filter(|s| !s.trim().is_empty());
+            if role != Role::Admin && subject.is_none() {
+                anyhow::bail!(
+                    "角色 {} 的密钥需要 --subject（它代表的记录 id）",
+                    role.code()
+                );
+            }
+            let store = open_store(&data.paths()).await?;
+            let (id, secret, full) = crate::api::auth::new_key()?;
+            let key = store
+                .create_key(
+                    &id,
+                    &crate::api::auth::secret_sha(&secret),
+                    role.code(),
+                    subject.as_deref(),
+                )
+                .await?;
+            store.close().await;
+            eprintln!(
+                "已创建 {} 密钥 {}{}。密钥只显示这一次，请妥善保存：",
+                role.zh(),
+                key.id,
+                subject.map(|s| format!("（代表 {s}）")).unwrap_or_default()
+            );
+            println!("{full}");
+            Ok(0)
+        }
+        KeysAction::List { data } => {
+            let store = open_store(&data.paths()).await?;
+            let keys = store.keys().await?;
+            store.close().await;
+            if keys.is_empty() {
+                println!("没有 API 密钥：服务以开放模式运行，只接受本机访问。");
+            }
+            for k in keys {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    k.id,
+                    k.role,
+                    k.subject.unwrap_or_else(|| "-".into()),
+                    k.created_at,
+                    k.revoked_at
+                        .map(|r| format!("已吊销 {r}"))
+                        .unwrap_or_else(|| "有效".into())
+                );
+            }
+            Ok(0)
+        }
+        KeysAction::Revoke { id, data } => {
+            let store = open_store(&data.paths()).await?;
+            let done = store.revoke_key(&id).await?;
+            store.close().await;
+            if done {
+                println!("已吊销密钥 {id}");
+                Ok(0)
+            } else {
+                eprintln!("没有有效的密钥 {id}");
+                Ok(1)
+            }
+        }
     }
 }
 
@@ -212,6 +319,19 @@ async fn serve(paths: &Paths, addr: &str, no_demo: bool, follow_ms: u64) -> Resu
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
+    if app.store.live_key_count().await? == 0 {
+        if !local.ip().is_loopback() {
+            anyhow::bail!(
+                "没有任何 API 密钥时只能监听本机地址（127.0.0.1）：{local} 会把所有数据开放给网络。\n\
+                 请先运行 `duijie keys create --role admin` 创建密钥，或改用 --addr 127.0.0.1:PORT"
+            );
+        }
+        eprintln!(
+            "警告：没有配置 API 密钥，服务以开放模式运行——本机上的任何程序都可以读写全部数据。\n\
+             WARNING: no API keys; running OPEN on {local} (loopback only). Create keys with `duijie keys create`."
+        );
+        tracing::warn!(addr = %local, "running open: no API keys configured");
+    }
     let follower = app.follow_changes(Duration::from_millis(follow_ms.max(50)));
     tracing::info!(addr = %local, data_dir = %display_dir(&paths.data_dir), startup_ms = started.elapsed().as_millis() as u64, "duijie listening");
     eprintln!(

@@ -53,6 +53,7 @@
     free_providers: '有余力的机构', commissioners: '科技专员', gaps: '缺口需求', feedback: '反馈',
     impressions: '曝光', contacted: '联系', accepted: '接受', deals: '成交', match_rate: '匹配率',
     acceptance_rate: '接受率', matched_needs: '已匹配需求', closed_needs: '已完成需求',
+    open_needs_matched: '已有接受的待对接需求', providers_free: '有余力的机构', providers_at_capacity: '满负荷的机构',
   };
 
   // Chongqing's districts and zones with their neighbours (src/domain/districts.txt),
@@ -240,7 +241,7 @@
   }
 
   function problemMessage(status, p) {
-    if (p && p.code === 'no_such_route') return '这项功能暂未开放（服务端还没有这个接口），请稍后再试。';
+    if (p && (p.code === 'no_such_route' || p.code === 'method_not_allowed')) return '这项功能暂未开放（服务端还没有这个接口），请稍后再试。';
     if (p && (p.title || p.detail)) {
       const t = p.title || '';
       const d = p.detail || '';
@@ -380,6 +381,7 @@
         const results = (r && r.results) || [];
         if (!results.length) {
           box.replaceChildren(msg('empty', '没有找到相关的机构、需求或企业，换个说法试试'));
+          announce('没有找到相关结果');
           return;
         }
         const list = el('ul', { class: 'sr-list', 'aria-label': '搜索结果' }, results.map((h) => {
@@ -392,6 +394,7 @@
         }));
         const total = typeof r.total === 'number' ? r.total : results.length;
         box.replaceChildren(el('p', { class: 'sr-count' }, `共 ${total} 条，显示前 ${results.length} 条`), list);
+        announce(`搜索到 ${total} 条结果，按向下方向键查看`);
       } catch (e) {
         if (e && e.name === 'AbortError') return;
         if (seq !== search.seq) return;
@@ -605,6 +608,9 @@
     if (seq !== sme.seq) return;
     renderContext(need, resp, f, pageFiltered);
     renderMatchResults(resp, need);
+    const ctx = $('#sme-context').firstElementChild || $('#sme-status');
+    const top = ctx.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight - 120) ctx.scrollIntoView({ block: 'start' });
   }
 
   function renderContext(need, resp, f, pageFiltered) {
@@ -664,6 +670,9 @@
       const warnings = side && Array.isArray(side.reasons) ? side.reasons.map((w) => w.text || w.code) : [];
       const load = ex.load || r.load;
       const rank = i + 1;
+      // The summary repeats the provider-side warnings as “注意：…”; they get their own box.
+      const warned = new Set(warnings.map((w) => `注意：${w}`));
+      const summary = (ex.summary || '').split('；').filter((part) => !warned.has(part)).join('；');
       return el('li', { class: 'result card', 'data-provider': p.id },
         el('div', { class: 'result-head' },
           el('span', { class: 'rank', 'aria-label': `第 ${rank} 名` }, String(rank)),
@@ -674,7 +683,7 @@
             el('span', { class: 'score-num' }, fmtNum(r.score)),
             el('span', { class: 'score-label' }, '得分'),
             typeof r.relevance === 'number' ? el('span', { class: 'score-label' }, `相关度 ${fmtPct(r.relevance)}`) : null)),
-        el('p', { class: 'summary' }, ex.summary || '（没有说明）'),
+        el('p', { class: 'summary' }, summary || ex.summary || '（没有说明）'),
         chips((p.services || []).map((s) => zh(SERVICES, s)), 'chip chip-service', '提供的服务'),
         Array.isArray(ex.matched_terms) && ex.matched_terms.length
           ? el('div', { class: 'terms' }, el('span', { class: 'terms-label' }, '命中关键词'), chips(ex.matched_terms, 'chip chip-term', '命中关键词'))
@@ -682,9 +691,10 @@
         warnings.length ? el('div', { class: 'warn', role: 'note' },
           el('strong', null, typeof side.factor === 'number' && side.factor < 1 ? `注意（排序已按 ×${fmtNum(side.factor)} 下调）：` : '注意：'),
           warnings.join('；')) : null,
-        load && typeof load.capacity === 'number' ? el('p', { class: 'meta' }, `当前在办 ${load.active ?? '—'} / 可承接 ${load.capacity}`) : null,
+        load && typeof load.active === 'number' ? el('p', { class: 'meta' }, `当前在办 ${load.active} 项${typeof load.capacity === 'number' ? `，可同时承接 ${load.capacity} 项` : ''}`) : null,
         Array.isArray(ex.features) && ex.features.length ? el('details', { class: 'why', open: i === 0 },
           el('summary', null, '为什么排在这里：各项因素的贡献'),
+          el('p', { class: 'hint' }, '绿色向右为加分，红色向左为减分；数字是该因素对得分的贡献。'),
           featureBars(ex.features, scale)) : null,
         feedbackActions((event, reason) => ({
           need_id: need.id, provider_id: p.id, event, actor: 'enterprise', reason: reason || undefined,
@@ -755,13 +765,14 @@
     s.textContent = text;
   }
 
-  function commissionerCard(c) {
+  function commissionerCard(c, currentLoad) {
     if (!c) return null;
     return el('div', { class: 'person' },
       el('p', { class: 'person-name' }, c.name || c.id, el('span', { class: 'meta' }, ` ${c.id || ''}${c.organization ? ` · ${c.organization}` : ''}`)),
       el('p', { class: 'meta' }, [
         Array.isArray(c.districts) && c.districts.length ? `服务区县：${c.districts.join('、')}` : null,
         Array.isArray(c.fields) && c.fields.length ? `领域：${zhList(FIELDS, c.fields)}` : null,
+        typeof currentLoad === 'number' ? `正在服务 ${currentLoad} 家` : null,
         c.max_load != null ? `负荷上限 ${c.max_load} 家` : null,
       ].filter(Boolean).join(' · ')),
       c.expertise ? el('p', { class: 'desc' }, c.expertise) : null);
@@ -789,7 +800,7 @@
     }
     const rec = r.commissioner || (await recP);
     if (seq !== com.seq) return;
-    $('#com-info').replaceChildren(commissionerCard(rec));
+    $('#com-info').replaceChildren(commissionerCard(rec, r.current_load));
     const results = r.results || [];
     if (!results.length) {
       setStatus('#com-status', 'empty', '暂时没有推荐的企业。');
@@ -820,7 +831,7 @@
     })));
   }
 
-  function pagedTable({ columns, rows, empty, filterLabel, filterKeys, pageSize = 50, caption }) {
+  function pagedTable({ columns, rows, empty, filterLabel, filterKeys, pageSize = 20, caption }) {
     // columns: [{label, render(row) → node|string}]
     const wrap = el('div', { class: 'paged' });
     let shown = pageSize;
@@ -874,7 +885,8 @@
     const count = (a) => (Array.isArray(a) ? a.length : typeof a === 'number' ? a : 0);
     const tiles = el('div', { class: 'tiles' },
       tile('已分配企业', assignments.length), tile('未分配企业', unassigned.length),
-      tile('参与专员', coms.length), typeof r.total_score === 'number' ? tile('方案总得分', fmtNum(r.total_score, 1)) : null);
+      tile('参与专员', coms.length), typeof r.total_score === 'number' ? tile('方案总得分', fmtNum(r.total_score, 1)) : null,
+      typeof r.greedy_total_score === 'number' ? tile('简单贪心方案总得分（对照）', fmtNum(r.greedy_total_score, 1)) : null);
     const loadRows = coms.map((c) => ({ ...c, _assigned: count(c.assigned) }));
     const loadTable = pagedTable({
       caption: '各专员负荷',
@@ -884,7 +896,7 @@
         { label: '本次分配', render: (c) => String(c._assigned) },
         { label: '负荷 / 上限', render: (c) => loadBar((c.current_load || 0) + c._assigned, c.max_load) },
       ],
-      rows: loadRows, empty: '没有专员数据。', filterLabel: '按专员筛选', filterKeys: (c) => [c.name, c.id], pageSize: 20,
+      rows: loadRows, empty: '没有专员数据。', filterLabel: '按专员筛选', filterKeys: (c) => [c.name, c.id], pageSize: 10,
     });
     const aTable = pagedTable({
       caption: '分配明细',
@@ -1041,6 +1053,18 @@
     }
     setStatus('#brk-leads-status', 'ok', `找到 ${results.length} 条线索，按预计价值排序`);
     $('#brk-leads-list').replaceChildren(el('ol', { class: 'results', id: 'lead-list' }, results.map((x, i) => leadCard(x, i, id))));
+    fillEnterpriseNames($('#brk-leads-list'));
+  }
+
+  // Leads may name the enterprise by id only: look the names up (one request per enterprise).
+  async function fillEnterpriseNames(root) {
+    const spans = [...root.querySelectorAll('.ent-name[data-eid]')];
+    const ids = [...new Set(spans.map((sp) => sp.dataset.eid))];
+    await Promise.all(ids.map(async (eid) => {
+      const e = await api('GET', `/v1/enterprises/${encodeURIComponent(eid)}`).catch(() => null);
+      if (!e || !e.name) return;
+      for (const sp of spans) if (sp.dataset.eid === eid) sp.replaceChildren(link('enterprise', eid, e.name));
+    }));
   }
 
   function leadCard(x, i, brokerId) {
@@ -1062,19 +1086,31 @@
       } catch (e) {
         claim.disabled = false;
         claimAck.className = 'ack err';
-        if (e instanceof ApiError && (e.code === 'lead_already_claimed' || e.status === 409)) {
+        if (e instanceof ApiError && e.code === 'lead_already_claimed') {
           claimAck.textContent = '已被其他经纪人认领';
           claim.disabled = true;
         } else claimAck.textContent = `认领没有成功：${errText(e)}`;
       }
     });
+    const held = x.claim;
+    if (held && held.broker_id) {
+      claim.disabled = true;
+      if (held.broker_id === brokerId) {
+        claim.textContent = '已认领';
+        claimAck.className = 'ack ok';
+        claimAck.textContent = `您已认领${held.expires_at ? `，保留至 ${fmtTime(held.expires_at)}` : ''}`;
+      } else {
+        claimAck.className = 'ack err';
+        claimAck.textContent = '已被其他经纪人认领';
+      }
+    }
     const budget = n.budget_wan != null ? `预算${x.budget_estimated ? '约' : ' '}${fmtWan(n.budget_wan)}${x.budget_estimated ? '（估计）' : ''}` : null;
     return el('li', { class: 'result card' },
       el('div', { class: 'result-head' },
         el('span', { class: 'rank', 'aria-label': `第 ${i + 1} 条` }, String(i + 1)),
         el('div', { class: 'result-title' },
           el('h3', null, link('need', n.id, n.title || n.id)),
-          el('p', { class: 'meta' }, '企业：', link('enterprise', ent.id || n.enterprise_id, ent.name || ent.id || n.enterprise_id),
+          el('p', { class: 'meta' }, '企业：', el('span', { class: 'ent-name', 'data-eid': ent.name ? null : ent.id || n.enterprise_id }, link('enterprise', ent.id || n.enterprise_id, ent.name || ent.id || n.enterprise_id)),
             ` · ${[zh(SERVICES, n.service), n.district, budget, n.deadline ? `截止 ${n.deadline}` : null].filter(Boolean).join(' · ')}`)),
         el('div', { class: 'score' },
           el('span', { class: 'score-num' }, typeof x.expected_value === 'number' ? fmtNum(x.expected_value, 1) : '—'),
@@ -1085,7 +1121,9 @@
         el('p', { class: 'terms-label' }, '可对接的机构'),
         el('ul', null, providers.slice(0, 5).map((pp) => {
           const p = pp.provider || pp;
-          return el('li', null, link('provider', p.id, p.name || p.id), el('span', { class: 'meta' }, ` · ${zh(PROVIDER_TYPES, p.provider_type)}${typeof pp.score === 'number' ? ` · 得分 ${fmtNum(pp.score)}` : ''}`));
+          return el('li', null, link('provider', p.id, p.name || p.id),
+            el('span', { class: 'meta' }, ` · ${zh(PROVIDER_TYPES, p.provider_type)}${typeof pp.score === 'number' ? ` · 得分 ${fmtNum(pp.score)}` : ''}`),
+            pp.summary ? el('span', { class: 'meta provider-why' }, pp.summary) : null);
         }))) : null,
       feedbackActions((event, reason) => ({
         broker_id: brokerId, need_id: n.id, event, actor: 'broker', reason: reason || undefined, rank: i + 1,
@@ -1181,7 +1219,7 @@
       totals.length ? el('div', { class: 'tiles' }, totals.map(([k, v]) => tile(TOTALS[k] || k, /rate$/.test(k) ? fmtPct(v, 1) : Number.isInteger(v) ? v.toLocaleString('zh-CN') : fmtNum(v)))) : null,
       el('section', { class: 'card', 'aria-labelledby': 'ov-h-heat' },
         el('h2', { id: 'ov-h-heat' }, '供需热力图（区县 × 领域）'),
-        el('p', { class: 'hint' }, '每格数字为“待对接需求 / 有余力的机构”；颜色越红表示需求相对供给越多。将鼠标停在格子上可看详情。'),
+        el('p', { class: 'hint' }, '每格数字为“待对接需求 / 有余力的机构”；颜色越红表示需求相对供给越多。鼠标停在格子上可看说明，完整数字见“以表格查看”。'),
         el('div', { id: 'ov-heat', class: 'chart' }),
         el('div', { id: 'ov-legend' }),
         el('details', { class: 'table-alt' }, el('summary', null, '以表格查看'), el('div', { id: 'ov-heat-table' }))),
@@ -1191,6 +1229,7 @@
         el('details', { class: 'table-alt' }, el('summary', null, '以表格查看'), el('div', { id: 'ov-trend-table' }))),
       el('section', { class: 'card', 'aria-labelledby': 'ov-h-gaps' },
         el('h2', { id: 'ov-h-gaps' }, '缺少合适机构的需求'),
+        typeof d.gaps_checked === 'number' ? el('p', { class: 'hint' }, `已检查 ${d.gaps_checked} 条待对接需求；以下需求连最合适的机构匹配度也偏低。`) : null,
         gaps.length ? gapList(gaps, 'ov-gap-list') : msg('empty', '暂无：每条待对接需求都有合适的机构。')));
     renderOverviewCharts();
     renderHeatTable();
@@ -1263,6 +1302,12 @@
       });
     });
     box.replaceChildren(s);
+    const cw = d.city_wide_supply && typeof d.city_wide_supply === 'object'
+      ? Object.entries(d.city_wide_supply).filter(([, n]) => n > 0) : [];
+    if (cw.length) {
+      box.append(el('p', { class: 'hint' }, '另有服务全市、尚有余力的机构（未计入上表）：',
+        cw.map(([code, n]) => `${FIELDS[code] || code} ${n} 家`).join('、')));
+    }
     $('#ov-legend').replaceChildren(el('ul', { class: 'legend', 'aria-label': '颜色说明' }, HEAT_BUCKETS.map((b) => {
       const sw = el('span', { class: 'swatch', 'aria-hidden': 'true' });
       sw.style.background = b.fill;
@@ -1315,12 +1360,17 @@
       add(s, [svg('line', { x1: m.l, x2: width - m.r, y1: y(v), y2: y(v), class: 'grid' }),
         svg('text', { x: m.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, `${Math.round(v * 100)}%`)]);
     }
-    const every = Math.max(1, Math.ceil(tl.length / Math.floor(pw / 56)));
-    tl.forEach((t, i) => {
-      if (i % every === 0 || i === tl.length - 1) {
-        add(s, [svg('text', { x: x(i), y: H - m.b + 18, 'text-anchor': 'middle', class: 'axis' }, String(t.period || ''))]);
-      }
-    });
+    const every = Math.max(1, Math.ceil(tl.length / Math.max(1, Math.floor(pw / 64))));
+    const ticks = [];
+    for (let i = 0; i < tl.length; i += every) ticks.push(i);
+    if (ticks[ticks.length - 1] !== tl.length - 1) {
+      if (tl.length - 1 - ticks[ticks.length - 1] < every && ticks.length > 1) ticks.pop();
+      ticks.push(tl.length - 1);
+    }
+    for (const i of ticks) {
+      const anchor = tl.length > 1 && i === tl.length - 1 ? 'end' : tl.length > 1 && i === 0 ? 'start' : 'middle';
+      add(s, [svg('text', { x: x(i), y: H - m.b + 18, 'text-anchor': anchor, class: 'axis' }, String(tl[i].period || ''))]);
+    }
     for (const se of series) {
       const pts = tl.map((t, i) => (typeof t[se.key] === 'number' ? [x(i), y(t[se.key] * k), t] : null)).filter(Boolean);
       if (!pts.length) continue;
@@ -1343,7 +1393,7 @@
     const tl = Array.isArray((ov.data || {}).timeline) ? ov.data.timeline : [];
     if (!tl.length) { $('#ov-trend-table').replaceChildren(msg('empty', '暂无数据。')); return; }
     const k = rateScale(tl);
-    const cols = [['period', '时期'], ['impressions', '曝光'], ['contacted', '联系'], ['accepted', '接受'], ['deals', '成交'], ['match_rate', '匹配率'], ['acceptance_rate', '接受率']];
+    const cols = [['period', '时期'], ['impressions', '曝光'], ['contacted', '联系'], ['accepted', '接受'], ['rejected', '不合适'], ['deals', '成交'], ['match_rate', '匹配率'], ['acceptance_rate', '接受率']];
     $('#ov-trend-table').replaceChildren(el('table', { class: 'rtable' },
       el('thead', null, el('tr', null, cols.map(([, l]) => el('th', { scope: 'col' }, l)))),
       el('tbody', null, tl.map((t) => el('tr', null, cols.map(([c, l]) => el('td', { 'data-label': l },

@@ -1,10 +1,13 @@
 //! CRUD for enterprises, needs, providers and commissioners: one set of handlers,
-//! mounted once per kind.
+//! mounted once per kind. Writes: admins, or a key acting for the record itself (an
+//! enterprise for itself and its needs, a provider or broker for itself, a commissioner
+//! for themself). Needs are shown only to those their `visibility` admits.
 
+use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::{Json, Query};
 use crate::app::App;
-use crate::domain::{EntityKind, NeedStatus};
+use crate::domain::{Entity, EntityKind, NeedStatus, Role};
 use crate::ingest::Importer;
 use crate::store::ListFilter;
 use axum::Router;
@@ -24,13 +27,13 @@ pub(super) fn routes() -> Router<App> {
         r = r
             .route(
                 &format!("/v1/{}", kind.plural()),
-                get(move |s, q| list(s, kind, q)),
+                get(move |s, w, q| list(s, w, kind, q)),
             )
             .route(
                 &format!("/v1/{}/{{id}}", kind.plural()),
-                get(move |s, p| one(s, kind, p))
-                    .put(move |s, p, b| put(s, kind, p, b))
-                    .delete(move |s, p| delete(s, kind, p)),
+                get(move |s, w, p| one(s, w, kind, p))
+                    .put(move |s, w, p, b| put(s, w, kind, p, b))
+                    .delete(move |s, w, p| delete(s, w, kind, p)),
             );
     }
     r
@@ -44,8 +47,42 @@ struct ListParams {
     status: Option<String>,
 }
 
+/// Whether the principal may see the record (only needs are ever hidden).
+fn visible(app: &App, who: &Principal, e: &Entity) -> bool {
+    match e {
+        Entity::Need(n) => who.may_see(app, n),
+        _ => true,
+    }
+}
+
+/// 403 unless the principal may write this record: `existing` is what is stored now,
+/// `new_parent` the enterprise a need's new version names.
+fn may_write(
+    who: &Principal,
+    kind: EntityKind,
+    id: &str,
+    existing: Option<&Entity>,
+    new_parent: Option<&str>,
+) -> Result<(), ApiError> {
+    match kind {
+        EntityKind::Enterprise => who.require_self(&[Role::Enterprise], id),
+        EntityKind::Provider => who.require_self(&[Role::Provider, Role::Broker], id),
+        EntityKind::Commissioner => who.require_self(&[Role::Commissioner], id),
+        EntityKind::Need => {
+            if let Some(Entity::Need(n)) = existing {
+                who.require_self(&[Role::Enterprise], n.enterprise_id.as_str())?;
+            }
+            match new_parent {
+                Some(e) => who.require_self(&[Role::Enterprise], e),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
 async fn list(
     State(app): State<App>,
+    who: Principal,
     kind: EntityKind,
     Query(q): Query<ListParams>,
 ) -> Result<Json2, ApiError> {
@@ -62,19 +99,17 @@ async fn list(
         .list(kind, &filter, q.cursor.as_deref(), limit + 1)
         .await?;
     let more = page.len() > limit as usize;
-    let results: Vec<Value> = page
-        .iter()
-        .take(limit as usize)
-        .map(|e| e.to_json())
-        .collect();
     let next = if more {
-        results
-            .last()
-            .and_then(|v| v["id"].as_str())
-            .map(str::to_string)
+        page.get(limit as usize - 1).map(|e| e.id().to_string())
     } else {
         None
     };
+    let results: Vec<Value> = page
+        .iter()
+        .take(limit as usize)
+        .filter(|e| visible(&app, &who, e))
+        .map(|e| e.to_json())
+        .collect();
     Ok(axum::Json(json!({"results": results, "next_cursor": next})))
 }
 
@@ -82,17 +117,19 @@ type Json2 = axum::Json<Value>;
 
 async fn one(
     State(app): State<App>,
+    who: Principal,
     kind: EntityKind,
     Path(id): Path<String>,
 ) -> Result<Json2, ApiError> {
     match app.store.get(kind, &id).await? {
-        Some(e) => Ok(axum::Json(e.to_json())),
-        None => Err(ApiError::not_found(kind.zh(), &id)),
+        Some(e) if visible(&app, &who, &e) => Ok(axum::Json(e.to_json())),
+        _ => Err(ApiError::not_found(kind.zh(), &id)),
     }
 }
 
 async fn put(
     State(app): State<App>,
+    who: Principal,
     kind: EntityKind,
     Path(id): Path<String>,
     Json(mut body): Json<Value>,
@@ -124,13 +161,18 @@ async fn put(
             obj.insert("kind".into(), Value::String(kind.code().into()));
         }
     }
+    if !who.is_admin() {
+        let existing = app.store.get(kind, &id).await?;
+        let parent = body.get("enterprise_id").and_then(Value::as_str);
+        may_write(&who, kind, &id, existing.as_ref(), parent)?;
+    }
     let mut importer = Importer::new(&app.store);
     importer.add(1, &body).await?;
     let report = importer.finish().await?;
     if let Some(p) = report.rejected.first() {
         return Err(ApiError::invalid(p.code, p.field.clone(), p.detail.clone()));
     }
-    app.index.catch_up(&app.store).await?;
+    app.sync().await?;
     let stored = app
         .store
         .get(kind, &id)
@@ -149,11 +191,16 @@ async fn put(
 
 async fn delete(
     State(app): State<App>,
+    who: Principal,
     kind: EntityKind,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    if !who.is_admin() {
+        let existing = app.store.get(kind, &id).await?;
+        may_write(&who, kind, &id, existing.as_ref(), None)?;
+    }
     if app.store.delete(kind, &id).await? {
-        app.index.catch_up(&app.store).await?;
+        app.sync().await?;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(kind.zh(), &id))

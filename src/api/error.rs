@@ -20,6 +20,7 @@ pub struct ApiError {
     title: &'static str,
     detail: String,
     field: Option<String>,
+    retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -47,6 +48,7 @@ impl ApiError {
             title,
             detail: detail.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -149,6 +151,34 @@ impl ApiError {
         )
     }
 
+    /// 401: no key, or a wrong or revoked one.
+    pub fn unauthorized(detail: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "需要有效的 API 密钥",
+            detail,
+        )
+    }
+
+    /// 403: the key's role may not do this.
+    pub fn forbidden(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "没有权限", detail)
+    }
+
+    /// 429: over the key's rate; retry after `seconds`.
+    pub fn rate_limited(seconds: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "请求过于频繁",
+                format!("请求过于频繁，请 {seconds} 秒后再试"),
+            )
+        }
+    }
+
     /// Names the offending field.
     pub fn with_field(mut self, field: &str) -> ApiError {
         self.field = Some(field.to_string());
@@ -176,10 +206,15 @@ impl IntoResponse for ApiError {
             serde_json::to_vec(&body).expect("problem serialises"),
         )
             .into_response();
-        resp.headers_mut().insert(
+        let headers = resp.headers_mut();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        headers.insert("x-error-code", HeaderValue::from_static(self.code));
+        if let Some(s) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         resp
     }
 }

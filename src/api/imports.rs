@@ -2,9 +2,11 @@
 //! (one feedback object, or NDJSON of many). Both answer with the import report:
 //! counts, and every rejected line with its number, code and reason.
 
+use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::Body;
 use crate::app::App;
+use crate::domain::{Entity, EntityKind, Role};
 use crate::ingest::{ImportReport, Importer, SourceFormat};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -18,7 +20,12 @@ pub(super) fn routes() -> Router<App> {
         .route("/v1/feedback", post(feedback))
 }
 
-async fn import(State(app): State<App>, Body(body): Body) -> Result<Json<ImportReport>, ApiError> {
+async fn import(
+    State(app): State<App>,
+    who: Principal,
+    Body(body): Body,
+) -> Result<Json<ImportReport>, ApiError> {
+    who.require_admin()?;
     let report = app.import(&body[..], &SourceFormat::Jsonl).await?;
     tracing::info!(
         lines = report.lines,
@@ -71,9 +78,50 @@ pub(super) async fn add_feedback(
     Ok(report)
 }
 
+/// A non-admin key reports only its own actions: `actor` is its role and the record it
+/// acts for is in the event (an enterprise's own need, the provider, broker or
+/// commissioner itself).
+async fn acting_as_self(app: &App, who: &Principal, v: &Value) -> Result<(), ApiError> {
+    if who.is_admin() {
+        return Ok(());
+    }
+    let role = who.role();
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    if s("actor") != Some(role.code()) {
+        return Err(ApiError::forbidden(format!(
+            "此密钥只能以“{}”身份反馈（actor 应为 {}）",
+            role.zh(),
+            role.code()
+        )));
+    }
+    let subject = who.viewer.subject.as_deref().unwrap_or("");
+    let own = match role {
+        Role::Commissioner => s("commissioner_id") == Some(subject),
+        Role::Broker => s("broker_id") == Some(subject),
+        Role::Provider => s("provider_id") == Some(subject),
+        Role::Enterprise => match (s("enterprise_id"), s("need_id")) {
+            (Some(e), _) => e == subject,
+            (None, Some(n)) => matches!(
+                app.store.get(EntityKind::Need, n).await?,
+                Some(Entity::Need(need)) if need.enterprise_id.as_str() == subject
+            ),
+            _ => false,
+        },
+        Role::Admin => true,
+    };
+    if own {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "反馈涉及的对象不属于此密钥（{subject}）"
+        )))
+    }
+}
+
 /// Feedback events arrive live: a missing `kind` is `feedback`, a missing `at` is now.
 async fn feedback(
     State(app): State<App>,
+    who: Principal,
     headers: HeaderMap,
     Body(body): Body,
 ) -> Result<(StatusCode, Json<ImportReport>), ApiError> {
@@ -95,7 +143,10 @@ async fn feedback(
             continue;
         }
         match serde_json::from_str::<Value>(line) {
-            Ok(v) => values.push((no, v)),
+            Ok(v) => {
+                acting_as_self(&app, &who, &v).await?;
+                values.push((no, v))
+            }
             Err(e) => malformed.push(crate::ingest::LineProblem {
                 line: no,
                 code: "malformed_json",

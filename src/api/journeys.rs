@@ -6,13 +6,15 @@
 //! - `POST|DELETE /v1/leads/{need_id}/claim`, `POST /v1/leads/{need_id}/outcome`;
 //! - `GET /v1/overview`.
 
+use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::{Json, Query};
 use super::imports::add_feedback;
 use super::matches::place;
 use super::searches::list;
 use crate::app::App;
-use crate::domain::{Commissioner, Entity, EntityKind, Field, Need, Provider, ProviderType};
+use crate::domain::access::Viewer;
+use crate::domain::{Commissioner, Entity, EntityKind, Field, Need, Provider, ProviderType, Role};
 use crate::matching::brokers::{self, GAP_SCORE, Gap, Lead};
 use crate::matching::commissioners::{
     AssignScope, AssignmentPlan, CommissionerRanker, RankedEnterprise, Scope, plan_assignment,
@@ -49,6 +51,7 @@ pub(super) fn routes() -> Router<App> {
         .route("/v1/leads/{need_id}/claim", post(claim).delete(release))
         .route("/v1/leads/{need_id}/outcome", post(outcome))
         .route("/v1/overview", get(overview_of))
+        .route("/v1/admin/audit", get(audit))
 }
 
 fn limit_of(limit: Option<usize>, default: usize) -> usize {
@@ -162,9 +165,11 @@ fn with_commissioner_ranker<T>(
 
 async fn enterprises_for(
     State(app): State<App>,
+    who: Principal,
     Path(id): Path<String>,
     Query(p): Query<EnterpriseParams>,
 ) -> Result<axum::Json<Value>, ApiError> {
+    who.require_self(&[Role::Commissioner], &id)?;
     let c = commissioner(&app, &id).await?;
     let limit = limit_of(p.limit, 10);
     let name = commissioner_ranker(p.ranker.as_deref())?;
@@ -195,7 +200,7 @@ async fn enterprises_for(
             .await?
             .into_iter()
             .filter_map(|e| match e {
-                Entity::Need(n) => Some(n),
+                Entity::Need(n) if who.may_see(&app, &n) => Some(n),
                 _ => None,
             })
             .collect();
@@ -231,8 +236,10 @@ struct AssignBody {
 
 async fn assign(
     State(app): State<App>,
+    who: Principal,
     Json(b): Json<AssignBody>,
 ) -> Result<axum::Json<AssignmentPlan>, ApiError> {
+    who.require_admin()?;
     let scope = AssignScope {
         districts: b
             .districts
@@ -310,9 +317,11 @@ fn now_utc(plus_hours: u32) -> String {
 
 async fn leads(
     State(app): State<App>,
+    who: Principal,
     Path(id): Path<String>,
     Query(p): Query<LeadParams>,
 ) -> Result<axum::Json<Value>, ApiError> {
+    who.require_self(&[Role::Broker], &id)?;
     let b = broker(&app, &id).await?;
     let limit = limit_of(p.limit, 10);
     let claims = app.store.active_claims(&now_utc(0)).await?;
@@ -328,16 +337,22 @@ async fn leads(
         .collect();
     let ranker = app.ranker(RankerName::Learned, None)?;
     let b2 = b.clone();
+    let viewer = who.viewer.clone();
     let found: Vec<Lead> = blocking(&app, ranker, move |ctx, index| {
-        brokers::leads(ctx, index, &b2, &skip, limit)
+        brokers::leads(ctx, index, &b2, &viewer, &skip, limit)
     })
     .await?;
+    let ent_ids: Vec<&str> = found.iter().map(|l| l.enterprise.id.as_str()).collect();
+    let enterprises = app.store.get_many(EntityKind::Enterprise, &ent_ids).await?;
     let results: Vec<Value> = found
-        .into_iter()
+        .iter()
         .map(|l| {
             let claim = mine.get(l.need.id.as_str()).cloned();
             let mut v = serde_json::to_value(l).expect("leads serialise");
             v["claim"] = serde_json::to_value(claim).expect("claims serialise");
+            if let Some(e) = enterprises.get(l.enterprise.id.as_str()) {
+                v["enterprise"]["name"] = e.name().into();
+            }
             v
         })
         .collect();
@@ -358,6 +373,7 @@ struct GapParams {
 
 async fn gaps_in(
     app: &App,
+    viewer: Viewer,
     districts: Vec<String>,
     fields: Vec<Field>,
     max_score: Option<f64>,
@@ -371,19 +387,22 @@ async fn gaps_in(
             .map(|(n, _)| n)
             .collect();
         needs.truncate(GAP_NEEDS);
-        brokers::gaps(ctx, index, needs, threshold, limit)
+        brokers::gaps(ctx, index, needs, &viewer, threshold, limit)
     })
     .await
 }
 
 async fn broker_gaps(
     State(app): State<App>,
+    who: Principal,
     Path(id): Path<String>,
     Query(p): Query<GapParams>,
 ) -> Result<axum::Json<Value>, ApiError> {
+    who.require_self(&[Role::Broker], &id)?;
     let b = broker(&app, &id).await?;
     let found = gaps_in(
         &app,
+        who.viewer.clone(),
         brokers::broker_districts(&b),
         b.fields.clone(),
         p.max_score,
@@ -395,14 +414,24 @@ async fn broker_gaps(
 
 async fn gaps(
     State(app): State<App>,
+    who: Principal,
     Query(p): Query<GapParams>,
 ) -> Result<axum::Json<Value>, ApiError> {
+    who.require_role(&[Role::Commissioner, Role::Broker])?;
     let districts: Vec<String> = match p.district.as_deref() {
         None | Some("") => Vec::new(),
         Some(d) => vec![place(d, "district")?.name().to_string()],
     };
     let fields = list(&p.field, "unknown_field_code", Field::parse)?;
-    let found = gaps_in(&app, districts, fields, p.max_score, limit_of(p.limit, 10)).await?;
+    let found = gaps_in(
+        &app,
+        who.viewer.clone(),
+        districts,
+        fields,
+        p.max_score,
+        limit_of(p.limit, 10),
+    )
+    .await?;
     Ok(axum::Json(json!({"results": found, "next_cursor": null})))
 }
 
@@ -413,20 +442,23 @@ struct ClaimBody {
     hours: Option<u32>,
 }
 
-async fn open_need(app: &App, need_id: &str) -> Result<Need, ApiError> {
+/// The need, when it exists and the principal may see it.
+async fn open_need(app: &App, who: &Principal, need_id: &str) -> Result<Need, ApiError> {
     match app.store.get(EntityKind::Need, need_id).await? {
-        Some(Entity::Need(n)) => Ok(n),
+        Some(Entity::Need(n)) if who.may_see(app, &n) => Ok(n),
         _ => Err(ApiError::not_found("需求", need_id)),
     }
 }
 
 async fn claim(
     State(app): State<App>,
+    who: Principal,
     Path(need_id): Path<String>,
     Json(b): Json<ClaimBody>,
 ) -> Result<(StatusCode, axum::Json<Claim>), ApiError> {
+    who.require_self(&[Role::Broker], &b.broker_id)?;
     broker(&app, &b.broker_id).await?;
-    let need = open_need(&app, &need_id).await?;
+    let need = open_need(&app, &who, &need_id).await?;
     if need.status != crate::domain::NeedStatus::Open {
         return Err(ApiError::conflict(
             "lead_not_open",
@@ -464,9 +496,11 @@ struct ReleaseParams {
 
 async fn release(
     State(app): State<App>,
+    who: Principal,
     Path(need_id): Path<String>,
     Query(p): Query<ReleaseParams>,
 ) -> Result<StatusCode, ApiError> {
+    who.require_self(&[Role::Broker], &p.broker_id)?;
     if app.store.release_claim(&need_id, &p.broker_id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -490,11 +524,13 @@ struct OutcomeBody {
 /// was brought in). A deal or a rejection ends the broker's claim.
 async fn outcome(
     State(app): State<App>,
+    who: Principal,
     Path(need_id): Path<String>,
     Json(b): Json<OutcomeBody>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    who.require_self(&[Role::Broker], &b.broker_id)?;
     broker(&app, &b.broker_id).await?;
-    open_need(&app, &need_id).await?;
+    open_need(&app, &who, &need_id).await?;
     let mut v = json!({
         "kind": "feedback", "need_id": need_id, "broker_id": b.broker_id,
         "event": b.event, "actor": "broker",
@@ -520,7 +556,11 @@ async fn outcome(
     ))
 }
 
-async fn overview_of(State(app): State<App>) -> Result<axum::Json<Value>, ApiError> {
+async fn overview_of(
+    State(app): State<App>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    who.require_role(&[Role::Commissioner])?;
     let needs: Vec<Need> = app
         .store
         .list_all(
@@ -551,9 +591,30 @@ async fn overview_of(State(app): State<App>) -> Result<axum::Json<Value>, ApiErr
         let stats = app.stats.read().expect("stats lock");
         overview::overview(&needs, &providers, &stats)
     };
-    let found = gaps_in(&app, Vec::new(), Vec::new(), None, 20).await?;
+    let found = gaps_in(&app, who.viewer.clone(), Vec::new(), Vec::new(), None, 20).await?;
     let mut v = serde_json::to_value(view).expect("overview serialises");
     v["gaps"] = serde_json::to_value(found).expect("gaps serialise");
     v["gaps_checked"] = GAP_NEEDS.min(needs.len()).into();
     Ok(axum::Json(v))
+}
+
+#[derive(Deserialize)]
+struct AuditParams {
+    limit: Option<u32>,
+    cursor: Option<i64>,
+}
+
+/// The audit log, newest first; admins only.
+async fn audit(
+    State(app): State<App>,
+    who: Principal,
+    Query(p): Query<AuditParams>,
+) -> Result<axum::Json<Value>, ApiError> {
+    who.require_admin()?;
+    let limit = p.limit.unwrap_or(50).clamp(1, 500);
+    let page = app.store.audit_page(p.cursor, limit).await?;
+    let next = (page.len() == limit as usize)
+        .then(|| page.last().map(|e| e.seq.to_string()))
+        .flatten();
+    Ok(axum::Json(json!({"results": page, "next_cursor": next})))
 }

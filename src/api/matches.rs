@@ -1,6 +1,7 @@
 //! `POST /v1/match`: providers for a stored need or a free-text request, ranked and
 //! explained.
 
+use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::Json;
 use super::searches::list;
@@ -72,8 +73,18 @@ pub(super) fn place(raw: &str, field: &str) -> Result<Place, ApiError> {
 
 async fn match_need(
     State(app): State<App>,
+    who: Principal,
     Json(b): Json<Body>,
 ) -> Result<axum::Json<MatchResponse>, ApiError> {
+    // A need the key may not see does not exist for it.
+    if let Some(id) = b.need_id.as_deref().filter(|s| !s.is_empty())
+        && !who.is_admin()
+        && let Some(crate::domain::Entity::Need(n)) =
+            app.store.get(crate::domain::EntityKind::Need, id).await?
+        && !who.may_see(&app, &n)
+    {
+        return Err(ApiError::not_found("需求", id));
+    }
     // `learned` (the default) uses the pinned or active model; with no model at all the
     // hand-weighted baseline stands in for it, and the answer's `ranker` says so.
     let name = match b.ranker.as_deref() {

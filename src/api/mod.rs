@@ -2,6 +2,7 @@
 //! (`app`, `matching`, `search`) and serialise. No SQL or tantivy here. Errors are
 //! mapped to problem+json in exactly one place, [`error`].
 
+pub mod auth;
 mod entities;
 pub mod error;
 mod extract;
@@ -17,6 +18,7 @@ use crate::app::App;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
@@ -33,6 +35,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The whole HTTP interface.
 pub fn router(app: App) -> Router {
+    let guard = Arc::new(auth::Guard::new(auth::RateLimit::from_env()));
     Router::new()
         .merge(system::routes())
         .merge(entities::routes())
@@ -44,6 +47,10 @@ pub fn router(app: App) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(imports::routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
         .fallback(|| async { ApiError::no_route() })
+        .layer(axum::middleware::from_fn_with_state(
+            (app.clone(), guard),
+            auth::guard,
+        ))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

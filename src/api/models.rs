@@ -1,5 +1,6 @@
 //! Models: list them with their metrics, reload the active one, train a new one.
 
+use super::auth::Principal;
 use super::error::ApiError;
 use crate::app::App;
 use crate::matching::training::{TrainOptions, TrainReport, train};
@@ -28,12 +29,15 @@ async fn list(State(app): State<App>) -> Result<Json<Value>, ApiError> {
     ))
 }
 
-async fn reload(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+async fn reload(State(app): State<App>, who: Principal) -> Result<Json<Value>, ApiError> {
+    who.require_admin()?;
     let models = app.models.clone();
     let version = tokio::task::spawn_blocking(move || models.reload())
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::conflict("model_unreadable", format!("无法载入模型：{e}")))?;
+    // Replicas sharing the store follow it.
+    app.publish_model().await?;
     Ok(Json(json!({"active": version})))
 }
 
@@ -50,8 +54,10 @@ static TRAINING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn train_now(
     State(app): State<App>,
+    who: Principal,
     super::extract::Body(body): super::extract::Body,
 ) -> Result<Json<TrainReport>, ApiError> {
+    who.require_admin()?;
     let b: TrainBody = if body.iter().all(u8::is_ascii_whitespace) {
         TrainBody::default()
     } else {

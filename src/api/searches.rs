@@ -1,5 +1,6 @@
 //! `GET /v1/search`: full-text search with filters and highlighted snippets.
 
+use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::Query;
 use crate::app::App;
@@ -50,7 +51,11 @@ pub(super) fn list<T>(
         .collect()
 }
 
-async fn search(State(app): State<App>, Query(p): Query<Params>) -> Result<Json<Value>, ApiError> {
+async fn search(
+    State(app): State<App>,
+    who: Principal,
+    Query(p): Query<Params>,
+) -> Result<Json<Value>, ApiError> {
     let text = p.q.unwrap_or_default();
     if text.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_request(
@@ -97,9 +102,20 @@ async fn search(State(app): State<App>, Query(p): Query<Params>) -> Result<Json<
     let found = tokio::task::spawn_blocking(move || index.search(&req))
         .await
         .map_err(|e| ApiError::from(IndexError::Task(e.to_string())))??;
+    let shown = found.hits.len();
+    let mut hidden = 0usize;
     let results: Vec<Value> = found
         .hits
         .iter()
+        .filter(|h| {
+            // Needs the key may not see are left out (and not counted in `total`).
+            let ok = h.kind != EntityKind::Need
+                || who.is_admin()
+                || serde_json::from_str::<crate::domain::Need>(&h.doc)
+                    .is_ok_and(|n| who.may_see(&app, &n));
+            hidden += usize::from(!ok);
+            ok
+        })
         .map(|h| {
             let doc: Value = serde_json::from_str(&h.doc).unwrap_or(Value::Null);
             let name_key = if h.kind == EntityKind::Need {
@@ -117,9 +133,9 @@ async fn search(State(app): State<App>, Query(p): Query<Params>) -> Result<Json<
             v
         })
         .collect();
-    let next = (offset + results.len() < found.total.min(MAX_OFFSET) && !results.is_empty())
-        .then(|| (offset + results.len()).to_string());
+    let next = (offset + shown < found.total.min(MAX_OFFSET) && shown > 0)
+        .then(|| (offset + shown).to_string());
     Ok(Json(
-        json!({"results": results, "total": found.total, "next_cursor": next}),
+        json!({"results": results, "total": found.total - hidden, "next_cursor": next}),
     ))
 }

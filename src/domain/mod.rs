@@ -2,6 +2,7 @@
 //! districts and their neighbours) and validation of untrusted records. Knows nothing of
 //! SQL, tantivy or HTTP.
 
+pub mod access;
 pub mod cues;
 pub mod place;
 pub mod records;
@@ -11,5 +12,6 @@ pub mod vocab;
 pub use place::{Districts, Place};
 pub use records::{Commissioner, Enterprise, Entity, Feedback, Id, Need, Provider, Record};
 pub use vocab::{
-    Actor, Certification, EntityKind, FeedbackEvent, Field, NeedStatus, ProviderType, Service,
+    Actor, Certification, EntityKind, FeedbackEvent, Field, NeedStatus, ProviderType, Role,
+    Service, Visibility,
 };

@@ -5,6 +5,7 @@
 use super::place::Place;
 use super::vocab::{
     Actor, Certification, EntityKind, FeedbackEvent, Field, NeedStatus, ProviderType, Service,
+    Visibility,
 };
 use serde::{Deserialize, Serialize};
 
@@ -123,6 +124,9 @@ pub struct Need {
     /// Status; `open` when absent.
     #[serde(default = "default_status")]
     pub status: NeedStatus,
+    /// Who may see it (an extension); `public` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
 }
 
 fn default_status() -> NeedStatus {

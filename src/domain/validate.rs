@@ -7,6 +7,7 @@ use super::place::Place;
 use super::records::{Commissioner, Enterprise, Entity, Feedback, Id, Need, Provider, Record};
 use super::vocab::{
     Actor, Certification, EntityKind, FeedbackEvent, Field, NeedStatus, ProviderType, Service,
+    Visibility,
 };
 use serde_json::{Map, Value};
 
@@ -280,6 +281,7 @@ const NEED_KEYS: &[&str] = &[
     "budget_wan",
     "deadline",
     "status",
+    "visibility",
 ];
 const PROVIDER_KEYS: &[&str] = &[
     "id",
@@ -471,6 +473,7 @@ fn need(r: &mut Reader) -> Result<Need, Invalid> {
         status: r
             .opt_code("status", "unknown_status", NeedStatus::parse)?
             .unwrap_or(NeedStatus::Open),
+        visibility: r.opt_code("visibility", "unknown_visibility", Visibility::parse)?,
     })
 }
 

@@ -119,6 +119,26 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Who may see a need.
+    Visibility, "需求可见范围" {
+        Public => "public", "公开";
+        MatchedOnly => "matched_only", "仅对接方可见";
+        Commissioners => "commissioners", "仅科技专员可见";
+    }
+);
+
+vocabulary!(
+    /// What an API key may do.
+    Role, "角色" {
+        Admin => "admin", "管理员";
+        Commissioner => "commissioner", "科技专员";
+        Broker => "broker", "技术经纪人";
+        Enterprise => "enterprise", "企业";
+        Provider => "provider", "服务机构";
+    }
+);
+
+vocabulary!(
     /// Who acted, in a feedback record.
     Actor, "反馈人角色" {
         Enterprise => "enterprise", "企业";

@@ -87,43 +87,8 @@ fn usable(p: &Problem, e: &Edge) -> bool {
 pub fn solve(p: &Problem) -> Plan {
     let g = Graph::new(p);
     let mut s = Solver::new(&g);
-    let mut order: Vec<usize> = (0..g.enterprises()).collect();
-    match std::env::var("ORDER").as_deref() {
-        Ok("desc") => order.sort_by_key(|&e| {
-            std::cmp::Reverse(
-                g.gain[g.start[e]..g.start[e + 1]]
-                    .iter()
-                    .max()
-                    .copied()
-                    .unwrap_or(0),
-            )
-        }),
-        Ok("asc") => order.sort_by_key(|&e| {
-            g.gain[g.start[e]..g.start[e + 1]]
-                .iter()
-                .max()
-                .copied()
-                .unwrap_or(0)
-        }),
-        _ => {}
-    }
-    for e in order {
+    for e in 0..g.enterprises() {
         s.insert(e);
-    }
-    if std::env::var("STATS").is_ok() {
-        eprintln!(
-            "settled {} touched {} pushes {} maxheap {}",
-            unsafe { SETTLED },
-            unsafe { TOUCHED },
-            unsafe { PUSHES },
-            unsafe { MAXHEAP }
-        );
-        unsafe {
-            SETTLED = 0;
-            TOUCHED = 0;
-            PUSHES = 0;
-            MAXHEAP = 0;
-        }
     }
     let assigned = (0..g.enterprises())
         .filter(|&e| s.owner[e] != NONE)
@@ -168,11 +133,17 @@ struct Graph {
     capacities: Vec<u32>,
     /// Row `e` is `start[e]..start[e + 1]`.
     start: Vec<usize>,
-    commissioner: Vec<u32>,
-    /// Scaled fit, ≥ 1.
-    gain: Vec<i64>,
-    /// Original fit.
+    arcs: Vec<Arc>,
+    /// Original fit, per arc.
     score: Vec<f64>,
+}
+
+/// An enterprise → commissioner arc.
+#[derive(Clone, Copy)]
+struct Arc {
+    commissioner: u32,
+    /// Scaled fit, ≥ 1.
+    gain: i64,
 }
 
 impl Graph {
@@ -198,16 +169,17 @@ impl Graph {
         let mut g = Graph {
             capacities: p.capacities.clone(),
             start: vec![0; ne + 1],
-            commissioner: Vec::with_capacity(kept.len()),
-            gain: Vec::with_capacity(kept.len()),
+            arcs: Vec::with_capacity(kept.len()),
             score: Vec::with_capacity(kept.len()),
         };
         for e in kept {
             let gain = (e.score / max * unit).round();
             if gain >= 1.0 {
                 g.start[e.enterprise + 1] += 1;
-                g.commissioner.push(e.commissioner as u32);
-                g.gain.push(gain as i64);
+                g.arcs.push(Arc {
+                    commissioner: e.commissioner as u32,
+                    gain: gain as i64,
+                });
                 g.score.push(e.score);
             }
         }
@@ -228,10 +200,6 @@ impl Graph {
 
 /// Node ids in the residual network: the sink, then commissioners, then enterprises.
 const SINK: u32 = 0;
-static mut SETTLED: usize = 0;
-static mut TOUCHED: usize = 0;
-static mut PUSHES: usize = 0;
-static mut MAXHEAP: usize = 0;
 
 /// The current flow (who is assigned where), potentials, and Dijkstra buffers reused
 /// across searches.
@@ -243,12 +211,10 @@ struct Solver<'g> {
     owner_edge: Vec<u32>,
     /// Per assigned enterprise: its position in `members[owner]`.
     slot: Vec<u32>,
-    /// Per commissioner: the enterprises assigned to it.
-    members: Vec<Vec<u32>>,
-    /// Per node; the sink's stays 0.
-    pot: Vec<i64>,
-    /// Per node, reduced distance of the current search (`i64::MAX` when unreached).
-    dist: Vec<i64>,
+    /// Per commissioner: the enterprises assigned to it, with their gains.
+    members: Vec<Vec<Member>>,
+    /// Per node.
+    nodes: Vec<Node>,
     /// Per commissioner: the enterprise, and its row index, it was reached from.
     pred_enterprise: Vec<u32>,
     pred_edge: Vec<u32>,
@@ -259,25 +225,38 @@ struct Solver<'g> {
     heap: BinaryHeap<Reverse<(i64, u32)>>,
 }
 
-/// Lowers `dist[v]` to `d` if that is an improvement; returns whether it was.
+/// Per-node state, kept together for locality.
+#[derive(Clone, Copy)]
+struct Node {
+    /// Johnson potential; the sink's stays 0.
+    pot: i64,
+    /// Reduced distance in the current search (`i64::MAX` when unreached).
+    dist: i64,
+}
+
+/// An enterprise assigned to a commissioner, with the gain of that arc.
+#[derive(Clone, Copy)]
+struct Member {
+    enterprise: u32,
+    gain: i64,
+}
+
+/// Lowers `dist(v)` to `d` if that is an improvement; returns whether it was.
 #[inline]
 fn relax(
-    dist: &mut [i64],
+    nodes: &mut [Node],
     touched: &mut Vec<u32>,
     heap: &mut BinaryHeap<Reverse<(i64, u32)>>,
     v: u32,
     d: i64,
 ) -> bool {
-    let slot = &mut dist[v as usize];
+    let slot = &mut nodes[v as usize].dist;
     if d < *slot {
         if *slot == i64::MAX {
             touched.push(v);
         }
         *slot = d;
         heap.push(Reverse((d, v)));
-        unsafe {
-            PUSHES += 1;
-        }
         true
     } else {
         false
@@ -298,8 +277,13 @@ impl<'g> Solver<'g> {
                 .iter()
                 .map(|&c| Vec::with_capacity(c.min(64) as usize))
                 .collect(),
-            pot: vec![0; nodes],
-            dist: vec![i64::MAX; nodes],
+            nodes: vec![
+                Node {
+                    pot: 0,
+                    dist: i64::MAX
+                };
+                nodes
+            ],
             pred_enterprise: vec![NONE; nc],
             pred_edge: vec![NONE; nc],
             pred_sink: NONE,
@@ -317,15 +301,18 @@ impl<'g> Solver<'g> {
         self.owner[e] = c as u32;
         self.owner_edge[e] = edge;
         self.slot[e] = self.members[c].len() as u32;
-        self.members[c].push(e as u32);
+        self.members[c].push(Member {
+            enterprise: e as u32,
+            gain: self.g.arcs[edge as usize].gain,
+        });
     }
 
     fn unassign(&mut self, e: usize) {
         let c = self.owner[e] as usize;
         let at = self.slot[e] as usize;
         self.members[c].swap_remove(at);
-        if let Some(&moved) = self.members[c].get(at) {
-            self.slot[moved as usize] = at as u32;
+        if let Some(moved) = self.members[c].get(at) {
+            self.slot[moved.enterprise as usize] = at as u32;
         }
         self.owner[e] = NONE;
         self.owner_edge[e] = NONE;
@@ -343,98 +330,83 @@ impl<'g> Solver<'g> {
         let src = self.e_node(e0);
         // `e0` has no incoming residual arc yet, so its potential is free: the smallest
         // that makes its outgoing reduced costs non-negative.
-        let mut p0 = self.pot[SINK as usize];
-        for i in row.clone() {
-            p0 = p0.max(self.pot[1 + g.commissioner[i] as usize] + g.gain[i]);
+        let arcs = &g.arcs[row.clone()];
+        let mut p0 = self.nodes[SINK as usize].pot;
+        for a in arcs {
+            p0 = p0.max(self.nodes[1 + a.commissioner as usize].pot + a.gain);
         }
-        self.pot[src as usize] = p0;
-        self.dist[src as usize] = 0;
+        self.nodes[src as usize] = Node { pot: p0, dist: 0 };
         self.touched.push(src);
         self.settled.push(src);
-        for i in row {
-            let c = g.commissioner[i] as usize;
-            let d = p0 - g.gain[i] - self.pot[1 + c];
+        for (i, a) in row.zip(arcs) {
+            let w = 1 + a.commissioner;
+            let d = p0 - a.gain - self.nodes[w as usize].pot;
             debug_assert!(d >= 0);
-            if relax(
-                &mut self.dist,
-                &mut self.touched,
-                &mut self.heap,
-                (1 + c) as u32,
-                d,
-            ) {
-                self.pred_enterprise[c] = e0 as u32;
-                self.pred_edge[c] = i as u32;
+            if relax(&mut self.nodes, &mut self.touched, &mut self.heap, w, d) {
+                self.pred_enterprise[a.commissioner as usize] = e0 as u32;
+                self.pred_edge[a.commissioner as usize] = i as u32;
             }
         }
-        relax(&mut self.dist, &mut self.touched, &mut self.heap, SINK, p0);
+        relax(&mut self.nodes, &mut self.touched, &mut self.heap, SINK, p0);
         self.pred_sink = src;
 
         // Dijkstra, stopped when the sink is settled (it is always reachable from `e0`).
-        while let Some(Reverse((d, v))) = {
-            unsafe {
-                MAXHEAP = MAXHEAP.max(self.heap.len());
-            }
-            self.heap.pop()
-        } {
-            if d > self.dist[v as usize] {
+        while let Some(Reverse((d, v))) = self.heap.pop() {
+            if d > self.nodes[v as usize].dist {
                 continue;
             }
             self.settled.push(v);
             if v == SINK {
                 break;
             }
-            let pv = self.pot[v as usize];
+            let pv = self.nodes[v as usize].pot;
+            let ps = self.nodes[SINK as usize].pot;
             if (v as usize) <= nc {
                 let c = v as usize - 1;
                 if self.members[c].len() < g.capacities[c] as usize {
-                    let nd = d + pv - self.pot[SINK as usize];
+                    let nd = d + pv - ps;
                     debug_assert!(nd >= d);
-                    if relax(&mut self.dist, &mut self.touched, &mut self.heap, SINK, nd) {
+                    if relax(&mut self.nodes, &mut self.touched, &mut self.heap, SINK, nd) {
                         self.pred_sink = v;
                     }
                 }
-                for &e in &self.members[c] {
-                    let w = (1 + nc) as u32 + e;
-                    let gain = g.gain[self.owner_edge[e as usize] as usize];
-                    let nd = d + gain + pv - self.pot[w as usize];
+                for m in &self.members[c] {
+                    let w = (1 + nc) as u32 + m.enterprise;
+                    let nd = d + m.gain + pv - self.nodes[w as usize].pot;
                     debug_assert!(nd >= d);
                     // The enterprise's predecessor is its owner: no record needed.
-                    relax(&mut self.dist, &mut self.touched, &mut self.heap, w, nd);
+                    relax(&mut self.nodes, &mut self.touched, &mut self.heap, w, nd);
                 }
             } else {
                 let e = v as usize - 1 - nc;
-                let nd = d + pv - self.pot[SINK as usize];
+                let nd = d + pv - ps;
                 debug_assert!(nd >= d);
-                if relax(&mut self.dist, &mut self.touched, &mut self.heap, SINK, nd) {
+                if relax(&mut self.nodes, &mut self.touched, &mut self.heap, SINK, nd) {
                     self.pred_sink = v;
                 }
                 let own = self.owner[e];
-                for i in g.start[e]..g.start[e + 1] {
-                    let c = g.commissioner[i];
-                    if c == own {
+                let first = g.start[e];
+                for (i, a) in g.arcs[first..g.start[e + 1]].iter().enumerate() {
+                    if a.commissioner == own {
                         continue;
                     }
-                    let w = 1 + c;
-                    let nd = d - g.gain[i] + pv - self.pot[w as usize];
+                    let w = 1 + a.commissioner;
+                    let nd = d - a.gain + pv - self.nodes[w as usize].pot;
                     debug_assert!(nd >= d);
-                    if relax(&mut self.dist, &mut self.touched, &mut self.heap, w, nd) {
-                        self.pred_enterprise[c as usize] = e as u32;
-                        self.pred_edge[c as usize] = i as u32;
+                    if relax(&mut self.nodes, &mut self.touched, &mut self.heap, w, nd) {
+                        self.pred_enterprise[a.commissioner as usize] = e as u32;
+                        self.pred_edge[a.commissioner as usize] = (first + i) as u32;
                     }
                 }
             }
         }
         self.heap.clear();
-        unsafe {
-            SETTLED += self.settled.len();
-            TOUCHED += self.touched.len();
-        }
 
-        let dt = self.dist[SINK as usize];
+        let dt = self.nodes[SINK as usize].dist;
         // Real cost of the path = reduced distance + pot(sink) − pot(e0). The direct
         // "unassigned" arc costs 0, so the real cost is ≤ 0; when it is 0 no path gains
         // anything, and that arc (also a shortest path) is taken.
-        if dt + self.pot[SINK as usize] - p0 >= 0 {
+        if dt + self.nodes[SINK as usize].pot - p0 >= 0 {
             self.pred_sink = src;
         }
         self.augment(e0);
@@ -443,10 +415,11 @@ impl<'g> Solver<'g> {
         // pot(v) += dist(v) − dist(sink). Unsettled nodes have dist ≥ dist(sink), which
         // keeps every residual reduced cost non-negative; the sink's potential stays put.
         for &v in &self.settled {
-            self.pot[v as usize] += self.dist[v as usize] - dt;
+            let n = &mut self.nodes[v as usize];
+            n.pot += n.dist - dt;
         }
         for &v in &self.touched {
-            self.dist[v as usize] = i64::MAX;
+            self.nodes[v as usize].dist = i64::MAX;
         }
         self.settled.clear();
         self.touched.clear();

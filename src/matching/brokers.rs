@@ -20,6 +20,7 @@
 //! ecosystem fits it well. Gaps are listed worst first, each with the reason.
 
 use super::providers::{Context, MatchResult, ProviderFilter, prepare_need, rank, retrieve};
+use crate::domain::access::Viewer;
 use crate::domain::{EntityKind, Field, Need, NeedStatus, Place, Provider, ProviderType, Service};
 use crate::search::{Filter, IndexError, SearchIndex, SearchRequest};
 use serde::Serialize;
@@ -203,6 +204,7 @@ pub fn leads(
     ctx: Context<'_>,
     index: &SearchIndex,
     broker: &Provider,
+    viewer: &Viewer,
     skip: &HashSet<String>,
     limit: usize,
 ) -> Result<Vec<Lead>, IndexError> {
@@ -225,7 +227,11 @@ pub fn leads(
     };
     let mut pre: Vec<(f64, bool, f64, Need)> = needs
         .into_iter()
-        .filter(|(n, _)| !skip.contains(n.id.as_str()) && !ctx.stats.need_is_matched(n.id.as_str()))
+        .filter(|(n, _)| {
+            !skip.contains(n.id.as_str())
+                && !ctx.stats.need_is_matched(n.id.as_str())
+                && viewer.may_see(n, |need, p| ctx.stats.pair(need, p).0)
+        })
         .map(|(n, rel)| {
             let (budget, estimated) = match n.budget_wan {
                 Some(b) => (b, false),
@@ -296,11 +302,15 @@ pub fn gaps(
     ctx: Context<'_>,
     index: &SearchIndex,
     needs: Vec<Need>,
+    viewer: &Viewer,
     threshold: f64,
     limit: usize,
 ) -> Result<Vec<Gap>, IndexError> {
     let mut out = Vec::new();
     for need in needs {
+        if !viewer.may_see(&need, |n, p| ctx.stats.pair(n, p).0) {
+            continue;
+        }
         let top = providers_for(ctx, index, &need, 1)?;
         let best = top.into_iter().next();
         let score = best.as_ref().map_or(0.0, |b| b.score);

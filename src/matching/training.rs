@@ -501,6 +501,9 @@ pub async fn train(
     };
     if promoted {
         registry.promote(&version)?;
+        // Every process sharing the store (replicas) follows the model published there.
+        let doc = registry.file_text(&version)?;
+        store.publish_active_model(&version, doc.as_deref()).await?;
     }
     tracing::info!(
         version,

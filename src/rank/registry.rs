@@ -2,6 +2,8 @@
 //! which one is active (`active.json`, written atomically), and the model shipped inside the
 //! binary (used when a directory has no active model of its own). Swapping the active model
 //! is one pointer store under a lock: requests in flight keep the `Arc` they started with.
+//! Processes sharing a store also follow the active model published there
+//! ([`ModelRegistry::adopt`], driven by `App::follow_model`); this module reads no SQL.
 
 use super::model::{ModelError, RankerMetrics, RankerModel, TrainingSummary};
 use serde::Serialize;
@@ -97,12 +99,8 @@ impl ModelRegistry {
         if let Some(m) = self.loaded.lock().expect("model cache lock").get(version) {
             return Ok(Some(m.clone()));
         }
-        let valid = !version.is_empty()
-            && version
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         let path = self.file(version);
-        let model = if valid && path.exists() {
+        let model = if valid_version(version) && path.exists() {
             Some(Arc::new(RankerModel::load(&path)?))
         } else {
             Self::shipped()?.filter(|m| m.version == version)
@@ -154,6 +152,72 @@ impl ModelRegistry {
         write_atomically(&self.dir.join("active.json"), &pointer)?;
         *self.active.write().expect("active-model lock") = Some(Arc::new(model));
         tracing::info!(version, "model promoted");
+        Ok(())
+    }
+
+    /// The file of a model in this directory, as published for other processes sharing
+    /// the store; `None` for a model that has no file here (the shipped one).
+    pub fn file_text(&self, version: &str) -> Result<Option<String>, ModelError> {
+        let path = self.file(version);
+        if !valid_version(version) || !path.exists() {
+            return Ok(None);
+        }
+        std::fs::read_to_string(&path)
+            .map(Some)
+            .map_err(|source| ModelError::Io {
+                path: path.display().to_string(),
+                source,
+            })
+    }
+
+    /// Makes the model another process published the active one here: `doc` is its file
+    /// (written into this directory when missing), `None` means a model this process
+    /// already has (a file here, or the shipped one). Like [`ModelRegistry::promote`], the
+    /// pointer is written atomically and the swap is one store under the lock.
+    pub fn adopt(&self, version: &str, doc: Option<&str>) -> Result<(), ModelError> {
+        if !valid_version(version) {
+            return Err(ModelError::Invalid(format!(
+                "published model version {version:?} is not a valid name"
+            )));
+        }
+        let model = match doc {
+            Some(text) => {
+                let m = RankerModel::from_json(text)?;
+                if m.version != version {
+                    return Err(ModelError::Invalid(format!(
+                        "published model says version {} instead of {version}",
+                        m.version
+                    )));
+                }
+                if !self.file(version).exists() {
+                    write_atomically(&self.file(version), text.as_bytes())?;
+                }
+                Arc::new(m)
+            }
+            None => self.get(version)?.ok_or_else(|| {
+                ModelError::Invalid(format!("published model {version} is not known here"))
+            })?,
+        };
+        let pointer = self.dir.join("active.json");
+        if self.file(version).exists() {
+            let bytes = serde_json::to_vec(&ActivePointer {
+                version: version.to_string(),
+            })
+            .expect("pointer serialises");
+            write_atomically(&pointer, &bytes)?;
+        } else if pointer.exists() {
+            // The shipped model is what a directory without a pointer uses.
+            std::fs::remove_file(&pointer).map_err(|source| ModelError::Io {
+                path: pointer.display().to_string(),
+                source,
+            })?;
+        }
+        self.loaded
+            .lock()
+            .expect("model cache lock")
+            .insert(version.to_string(), model.clone());
+        *self.active.write().expect("active-model lock") = Some(model);
+        tracing::info!(version, "published model adopted");
         Ok(())
     }
 
@@ -212,6 +276,14 @@ fn info(m: &RankerModel, active: bool, source: &'static str) -> ModelInfo {
         metrics: m.metrics.clone(),
         training: m.training.clone(),
     }
+}
+
+/// Whether a version can name a file in the directory.
+fn valid_version(version: &str) -> bool {
+    !version.is_empty()
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {

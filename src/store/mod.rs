@@ -10,6 +10,7 @@
 mod error;
 
 pub use error::StoreError;
+pub use trust::{ApiKey, AuditEntry};
 
 use crate::domain::{Entity, EntityKind, Feedback, Record};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -38,6 +39,9 @@ macro_rules! on_db {
         }
     };
 }
+
+mod models;
+mod trust;
 
 /// The outcome of applying one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,9 +122,19 @@ pub struct ListFilter {
 pub struct Store {
     db: Db,
     /// One writer at a time: keeps the change log's order equal to commit order and
-    /// avoids SQLite's lock upgrades failing under concurrent writers.
+    /// avoids SQLite's lock upgrades failing under concurrent writers. Across processes,
+    /// SQLite's own write lock does the same; on PostgreSQL see [`CHANGE_LOG_LOCK`].
     write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
+
+/// The PostgreSQL advisory lock every transaction that appends to the change log takes
+/// first (`pg_advisory_xact_lock`, held until commit or rollback). A `BIGSERIAL` hands out
+/// numbers when rows are inserted, not when transactions commit, so two processes writing
+/// at once could commit seq 11 before seq 10, and a follower reading `seq > last` after
+/// seeing 11 would skip 10 for ever. Under this lock one writer at a time, across every
+/// process on the database, takes numbers and commits, so commit order is seq order.
+/// (`0x6475696a6965` is "duijie" in ASCII.)
+pub const CHANGE_LOG_LOCK: i64 = 0x6475_696a_6965;
 
 /// Rows per multi-row statement (5–11 parameters each; well under SQLite's limit).
 const ROWS_PER_STATEMENT: usize = 200;
@@ -195,6 +209,12 @@ impl Store {
         }
     }
 
+    /// Whether a transaction appending to the change log must first take
+    /// [`CHANGE_LOG_LOCK`] (PostgreSQL; SQLite's write lock already orders writers).
+    fn locks_change_log(&self) -> bool {
+        matches!(self.db, Db::Postgres(_))
+    }
+
     /// Applies records in one transaction: entities are upserted (identical ones are left
     /// alone), feedback is stored once per distinct event, and every real change is
     /// logged. Returns one outcome per input record, in order. Referential checks are the
@@ -221,6 +241,9 @@ impl Store {
         }
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
+            if self.locks_change_log() {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CHANGE_LOG_LOCK).execute(&mut *tx).await?;
+            }
             // What is stored now, for the entities in this batch.
             let mut existing: HashMap<(EntityKind, String), String> = HashMap::new();
             for kind in EntityKind::ALL {
@@ -395,6 +418,9 @@ impl Store {
         let at = now();
         on_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
+            if self.locks_change_log() {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CHANGE_LOG_LOCK).execute(&mut *tx).await?;
+            }
             if kind == EntityKind::Enterprise {
                 let needs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entities WHERE kind = 'need' AND parent_id = $1")
                     .bind(id)

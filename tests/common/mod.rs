@@ -2,6 +2,8 @@
 //! directory and talk HTTP to it.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use duijie::app::{App, Paths};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

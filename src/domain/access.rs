@@ -1,0 +1,103 @@
+//! Who may see what: the viewer of a request and the visibility rule of needs.
+//!
+//! | a need's `visibility` | who sees it |
+//! | --- | --- |
+//! | `public` (or absent) | everyone |
+//! | `commissioners` | its enterprise, commissioners, admins |
+//! | `matched_only` | its enterprise, admins, and providers (or brokers) already engaged on it (contacted, accepted, rejected or closed a deal, per feedback) |
+//!
+//! A service running without API keys serves only its own machine and treats every
+//! request as an admin's.
+
+use super::records::Need;
+use super::vocab::{Role, Visibility};
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    /// The key's role.
+    pub role: Role,
+    /// The record it acts for.
+    pub subject: Option<String>,
+}
+
+impl Viewer {
+    /// An admin (also: everyone, when the service runs without keys).
+    pub fn admin() -> Viewer {
+        Viewer {
+            role: Role::Admin,
+            subject: None,
+        }
+    }
+
+    /// Whether this viewer acts for `id` in `role`.
+    pub fn is(&self, role: Role, id: &str) -> bool {
+        self.role == role && self.subject.as_deref() == Some(id)
+    }
+
+    /// Whether this viewer may see the need; `engaged(need, provider)` says whether a
+    /// provider was engaged on it.
+    pub fn may_see(&self, need: &Need, engaged: impl Fn(&str, &str) -> bool) -> bool {
+        if self.role == Role::Admin || self.is(Role::Enterprise, need.enterprise_id.as_str()) {
+            return true;
+        }
+        match need.visibility.unwrap_or(Visibility::Public) {
+            Visibility::Public => true,
+            Visibility::Commissioners => self.role == Role::Commissioner,
+            Visibility::MatchedOnly => {
+                matches!(self.role, Role::Provider | Role::Broker)
+                    && self
+                        .subject
+                        .as_deref()
+                        .is_some_and(|p| engaged(need.id.as_str(), p))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::validate::check;
+    use crate::domain::{Entity, Record};
+
+    fn need(visibility: &str) -> Need {
+        let v = serde_json::json!({"kind":"need","id":"N-1","enterprise_id":"E-1","title":"t",
+            "service":"pilot_scale","visibility":visibility});
+        match check(&v, None).unwrap().record {
+            Record::Entity(Entity::Need(n)) => n,
+            _ => unreachable!(),
+        }
+    }
+
+    fn viewer(role: Role, subject: &str) -> Viewer {
+        Viewer {
+            role,
+            subject: Some(subject.into()),
+        }
+    }
+
+    #[test]
+    fn each_visibility_admits_exactly_its_viewers() {
+        let engaged = |n: &str, p: &str| n == "N-1" && p == "P-1";
+        let owner = viewer(Role::Enterprise, "E-1");
+        let other = viewer(Role::Enterprise, "E-2");
+        let comm = viewer(Role::Commissioner, "C-1");
+        let matched = viewer(Role::Provider, "P-1");
+        let unmatched = viewer(Role::Broker, "P-2");
+        let admin = Viewer::admin();
+        let sees = |n: &Need, v: &Viewer| v.may_see(n, engaged);
+        let public = need("public");
+        assert!(
+            [&owner, &other, &comm, &matched, &unmatched, &admin]
+                .iter()
+                .all(|v| sees(&public, v))
+        );
+        let c = need("commissioners");
+        assert!(sees(&c, &owner) && sees(&c, &comm) && sees(&c, &admin));
+        assert!(!sees(&c, &other) && !sees(&c, &matched) && !sees(&c, &unmatched));
+        let m = need("matched_only");
+        assert!(sees(&m, &owner) && sees(&m, &matched) && sees(&m, &admin));
+        assert!(!sees(&m, &other) && !sees(&m, &comm) && !sees(&m, &unmatched));
+    }
+}
