@@ -13,7 +13,7 @@ use crate::store::{Store, StoreError};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
@@ -89,6 +89,59 @@ pub struct App {
     pub exposure_policy: ExposurePolicy,
     /// A published model version that could not be adopted (not retried every tick).
     model_refused: Arc<Mutex<Option<String>>>,
+    /// Records imported through this process's HTTP paths, by outcome (for `/metrics`).
+    pub imports: Arc<ImportCounters>,
+}
+
+/// Where imported records came from, for [`ImportCounters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportSource {
+    /// `POST /v1/import`.
+    Import,
+    /// `POST /v1/feedback` and lead outcomes.
+    Feedback,
+}
+
+impl ImportSource {
+    /// Every source, in output order.
+    pub const ALL: [ImportSource; 2] = [ImportSource::Import, ImportSource::Feedback];
+
+    /// The label value.
+    pub fn code(self) -> &'static str {
+        match self {
+            ImportSource::Import => "import",
+            ImportSource::Feedback => "feedback",
+        }
+    }
+}
+
+/// Running totals of import reports (records inserted, updated, unchanged, rejected),
+/// by source; lock-free.
+#[derive(Debug, Default)]
+pub struct ImportCounters {
+    counts: [[AtomicU64; 4]; 2],
+}
+
+impl ImportCounters {
+    /// The outcome labels, in the order of [`ImportCounters::get`]'s array.
+    pub const OUTCOMES: [&'static str; 4] = ["inserted", "updated", "unchanged", "rejected"];
+
+    /// Adds a report's counts.
+    pub fn record(&self, source: ImportSource, r: &ImportReport) {
+        let row = &self.counts[source as usize];
+        for (c, n) in row
+            .iter()
+            .zip([r.inserted, r.updated, r.unchanged, r.rejected_count])
+        {
+            c.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// The totals of one source, in the order of [`ImportCounters::OUTCOMES`].
+    pub fn get(&self, source: ImportSource) -> [u64; 4] {
+        let row = &self.counts[source as usize];
+        std::array::from_fn(|i| row[i].load(Ordering::Relaxed))
+    }
 }
 
 impl App {
@@ -117,6 +170,7 @@ impl App {
             exposure: Arc::new(Mutex::new(Exposure::default())),
             exposure_policy: ExposurePolicy::from_env(),
             model_refused: Arc::new(Mutex::new(None)),
+            imports: Arc::default(),
         };
         app.refresh_stats().await?;
         // A new replica starts with the model the others rank with.

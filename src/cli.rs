@@ -95,6 +95,15 @@ pub enum Command {
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
     },
+    /// Back up the store and the models directory into a new directory laid out like a data
+    /// directory (`duijie.db`, `models/`); safe while `serve` runs (SQLite only).
+    Backup {
+        /// The backup directory to create (it must not exist, or be empty).
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Rebuild the search index from the store.
     Reindex {
         #[command(flatten)]
@@ -211,6 +220,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             seed,
             scale,
         } => demo(out, judgments, seed, scale),
+        Command::Backup { to, data } => backup(&data.paths(), &to).await,
         Command::Reindex { data } => reindex(&data.paths()).await,
         Command::Train {
             force,
@@ -503,6 +513,111 @@ fn demo(out: Option<PathBuf>, judgments: Option<PathBuf>, seed: u64, scale: f64)
         summary.feedback,
         summary.judgments,
         judgments.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(0)
+}
+
+/// What `duijie backup` writes beside the copies (for people; restoring ignores it).
+#[derive(serde::Serialize)]
+struct BackupManifest {
+    created_at: String,
+    duijie_version: &'static str,
+    store_last_seq: i64,
+    counts: crate::store::Counts,
+    active_model: Option<String>,
+    model_files: Vec<String>,
+}
+
+/// `duijie backup --to DIR`: `VACUUM INTO` a consistent copy of the SQLite store (while
+/// `serve` keeps running), then copy the models directory, then check the copy by opening
+/// it. The result is itself a data directory (the index is rebuilt when it is served).
+async fn backup(paths: &Paths, to: &std::path::Path) -> Result<i32> {
+    let url = paths.store_url();
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        anyhow::bail!(
+            "存储是 PostgreSQL：请用 pg_dump 备份（例如 pg_dump -Fc -f duijie.dump \"$DATABASE_URL\"），\
+             并另行复制数据目录里的 models/。见 OPERATIONS.md。\n\
+             the store is PostgreSQL: back it up with `pg_dump -Fc`, and copy the data directory's models/ (see OPERATIONS.md)"
+        );
+    }
+    if paths.database_url.is_none() && !paths.data_dir.join("duijie.db").exists() {
+        anyhow::bail!(
+            "数据目录 {} 中没有存储文件 duijie.db（--data-dir 是否正确？）",
+            display_dir(&paths.data_dir)
+        );
+    }
+    if to.exists() && std::fs::read_dir(to)?.next().is_some() {
+        anyhow::bail!("备份目录 {} 已存在且不为空；请指定一个新目录", to.display());
+    }
+    let started = Instant::now();
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    let store = open_store(paths).await?;
+    let partial = to.join("duijie.db.partial");
+    let _ = std::fs::remove_file(&partial);
+    store
+        .backup_into(&partial)
+        .await
+        .context("copying the store (VACUUM INTO)")?;
+    store.close().await;
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, to.join("duijie.db"))?;
+    // Models after the store: a model promoted in between is also published in the
+    // store, which is what a restored service follows.
+    let models_to = to.join("models");
+    std::fs::create_dir_all(&models_to)?;
+    let mut model_files = Vec::new();
+    let models_dir = paths.models_dir();
+    if models_dir.is_dir() {
+        for entry in std::fs::read_dir(&models_dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            // Model files and active.json are written atomically (temp file + rename);
+            // skip the temp files.
+            if !entry.file_type()?.is_file() || name.ends_with(".tmp") || name.starts_with('.') {
+                continue;
+            }
+            std::fs::copy(entry.path(), models_to.join(&name))
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+            std::fs::File::open(models_to.join(&name))?.sync_all()?;
+            model_files.push(name);
+        }
+    }
+    model_files.sort();
+    // Check the copy: it opens, and say what it holds.
+    let copy = crate::store::Store::open_dir(to)
+        .await
+        .context("the backup copy does not open")?;
+    let manifest = BackupManifest {
+        created_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        duijie_version: env!("CARGO_PKG_VERSION"),
+        store_last_seq: copy.last_seq().await?,
+        counts: copy.counts().await?,
+        active_model: copy.active_model_version().await?,
+        model_files,
+    };
+    copy.close().await;
+    std::fs::write(
+        to.join("backup.json"),
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
+    for dir in [&models_to, &to.to_path_buf()] {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    let c = &manifest.counts;
+    println!(
+        "备份完成：{}（企业 {}，需求 {}，服务机构 {}，科技专员 {}，反馈 {}；变更序号 {}；模型文件 {} 个，当前模型 {}），用时 {:.2} 秒",
+        display_dir(to),
+        c.enterprises,
+        c.needs,
+        c.providers,
+        c.commissioners,
+        c.feedback,
+        manifest.store_last_seq,
+        manifest.model_files.len(),
+        manifest.active_model.as_deref().unwrap_or("—"),
         started.elapsed().as_secs_f64()
     );
     Ok(0)

@@ -226,9 +226,23 @@ impl From<StoreError> for ApiError {
                 "has_dependents",
                 format!("企业“{id}”还有 {needs} 条需求，请先删除或转移这些需求"),
             ),
-            StoreError::Db(sqlx::Error::PoolTimedOut) => ApiError::unavailable(&e),
+            StoreError::Db(ref db) if store_busy(db) => ApiError::unavailable(&e),
             other => ApiError::internal(&other),
         }
+    }
+}
+
+/// Whether the store was too busy to answer in time: no free connection, or SQLite still
+/// locked by another writer after the busy timeout (`SQLITE_BUSY` and its extended codes).
+fn store_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(d) => d
+            .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+            .and_then(|s| sqlx::error::DatabaseError::code(s))
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| c & 0xff == 5),
+        _ => false,
     }
 }
 

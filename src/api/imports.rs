@@ -5,7 +5,7 @@
 use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::Body;
-use crate::app::App;
+use crate::app::{App, ImportSource};
 use crate::domain::{Entity, EntityKind, Role};
 use crate::ingest::{ImportReport, Importer, SourceFormat};
 use axum::extract::State;
@@ -27,6 +27,7 @@ async fn import(
 ) -> Result<Json<ImportReport>, ApiError> {
     who.require_admin()?;
     let report = app.import(&body[..], &SourceFormat::Jsonl).await?;
+    app.imports.record(ImportSource::Import, &report);
     tracing::info!(
         lines = report.lines,
         inserted = report.inserted,
@@ -74,6 +75,7 @@ pub(super) async fn add_feedback(
         importer.add(no, &v).await?;
     }
     let report = importer.finish().await?;
+    app.imports.record(ImportSource::Feedback, &report);
     app.refresh_stats().await?;
     Ok(report)
 }
@@ -156,6 +158,13 @@ async fn feedback(
         }
     }
     let mut report = add_feedback(&app, values).await?;
+    app.imports.record(
+        ImportSource::Feedback,
+        &ImportReport {
+            rejected_count: malformed.len(),
+            ..ImportReport::default()
+        },
+    );
     report.rejected_count += malformed.len();
     report.rejected.extend(malformed);
     report.rejected.sort_by_key(|p| p.line);

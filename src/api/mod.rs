@@ -9,7 +9,9 @@ mod extract;
 mod imports;
 mod journeys;
 mod matches;
+mod metrics;
 mod models;
+mod openapi;
 mod searches;
 mod system;
 mod web;
@@ -36,6 +38,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The whole HTTP interface.
 pub fn router(app: App) -> Router {
     let guard = Arc::new(auth::Guard::new(auth::RateLimit::from_env()));
+    let http_metrics = Arc::new(metrics::HttpMetrics::default());
     Router::new()
         .merge(system::routes())
         .merge(entities::routes())
@@ -44,6 +47,8 @@ pub fn router(app: App) -> Router {
         .merge(journeys::routes())
         .merge(models::routes())
         .merge(web::routes())
+        .merge(openapi::routes())
+        .merge(metrics::routes(http_metrics.clone()))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(imports::routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
         .fallback(|| async { ApiError::no_route() })
@@ -57,6 +62,10 @@ pub fn router(app: App) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            http_metrics,
+            metrics::track,
+        ))
         .with_state(app)
 }
 

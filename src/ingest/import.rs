@@ -4,7 +4,7 @@
 //! and a Chinese explanation, and every good line still goes in. Memory stays bounded by
 //! the batch size whatever the file size.
 
-use crate::domain::validate::{Invalid, check};
+use crate::domain::validate::{Checked, Invalid, check};
 use crate::domain::{Entity, EntityKind, Record};
 use crate::store::{Applied, Store, StoreError};
 use serde::Serialize;
@@ -149,36 +149,19 @@ impl<'a> Importer<'a> {
             }
             consumed += n as u64;
             line_no += 1;
-            let mut bytes = &buf[..];
-            if line_no == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
-                bytes = &bytes[3..];
-            }
-            let text = match std::str::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    self.reject(line_no, Invalid::new(
-                        "invalid_encoding",
-                        None,
-                        format!("第 {line_no} 行不是合法的 UTF-8（第 {} 字节起）；文件可能是 GBK 编码，请另存为 UTF-8", e.valid_up_to() + 1),
-                    ));
+            match read_jsonl_line(line_no, &buf) {
+                JsonlLine::Blank => continue,
+                JsonlLine::Unreadable(invalid) => {
+                    self.reject(line_no, invalid);
                     continue;
                 }
-            };
-            let text = text.trim();
-            if text.is_empty() {
-                continue;
-            }
-            self.report.lines += 1;
-            match serde_json::from_str::<Value>(text) {
-                Ok(v) => self.accept(line_no, &v, None).await?,
-                Err(e) => self.reject(
-                    line_no,
-                    Invalid::new(
-                        "malformed_json",
-                        None,
-                        format!("第 {line_no} 行不是合法的 JSON：{e}"),
-                    ),
-                ),
+                JsonlLine::Read(parsed) => {
+                    self.report.lines += 1;
+                    match parsed {
+                        Ok(v) => self.accept(line_no, &v, None).await?,
+                        Err(invalid) => self.reject(line_no, invalid),
+                    }
+                }
             }
             if self.pending.len() >= BATCH {
                 self.flush().await?;
@@ -199,63 +182,21 @@ impl<'a> Importer<'a> {
         input: impl BufRead,
         kind: Option<&str>,
     ) -> Result<(), ImportError> {
-        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-        let headers: Vec<String> = rdr
-            .byte_headers()
-            .map_err(|e| ImportError::CsvHeader(e.to_string()))?
-            .iter()
-            .map(|h| {
-                String::from_utf8_lossy(h)
-                    .trim()
-                    .trim_start_matches('\u{feff}')
-                    .to_string()
-            })
-            .collect();
-        let mut record = csv::ByteRecord::new();
-        loop {
-            match rdr.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                    self.report.lines += 1;
-                    self.reject(
-                        line,
-                        Invalid::new(
-                            "malformed_csv",
-                            None,
-                            format!("第 {line} 行 CSV 格式错误：{e}"),
-                        ),
-                    );
+        let mut rows = CsvRows::new(input)?;
+        while let Some((line, row)) = rows.next_row()? {
+            self.report.lines += 1;
+            let obj = match row {
+                Ok(obj) => obj,
+                Err(invalid) => {
+                    self.reject(line, invalid);
                     continue;
                 }
-            }
-            let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-            self.report.lines += 1;
-            let mut obj = Map::new();
-            let mut bad = None;
-            for (h, cell) in headers.iter().zip(record.iter()) {
-                match std::str::from_utf8(cell) {
-                    Ok(c) if c.trim().is_empty() => {}
-                    Ok(c) => {
-                        obj.insert(h.clone(), Value::String(c.trim().to_string()));
-                    }
-                    Err(_) => bad = Some(h.clone()),
-                }
-            }
-            if let Some(col) = bad {
-                self.reject(line, Invalid::new(
-                    "invalid_encoding",
-                    Some(&col),
-                    format!("第 {line} 行的 {col} 列不是合法的 UTF-8；文件可能是 GBK 编码，请另存为 UTF-8"),
-                ));
-                continue;
-            }
+            };
             self.accept(line, &Value::Object(obj), kind).await?;
             if self.pending.len() >= BATCH {
                 self.flush().await?;
                 if let Some(p) = self.progress.as_mut() {
-                    p(rdr.position().byte());
+                    p(rows.position());
                 }
             }
         }
@@ -386,6 +327,184 @@ impl<'a> Importer<'a> {
         self.report.rejected.sort_by_key(|p| p.line);
         Ok(self.report)
     }
+}
+
+/// One line of a JSON Lines stream, as read.
+#[derive(Debug)]
+pub enum JsonlLine {
+    /// Empty or only white space: skipped, not counted.
+    Blank,
+    /// Not UTF-8: rejected, not counted as a line read.
+    Unreadable(Invalid),
+    /// A line read: its JSON value, or why it is not JSON.
+    Read(Result<Value, Invalid>),
+}
+
+/// Reads line `line_no` (1-based) of a JSON Lines stream, `raw` with or without its
+/// line end; a UTF-8 byte-order mark is skipped on line 1. This is what the importer
+/// does with each line before validation.
+pub fn read_jsonl_line(line_no: usize, raw: &[u8]) -> JsonlLine {
+    let mut bytes = raw;
+    if line_no == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes = &bytes[3..];
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return JsonlLine::Unreadable(Invalid::new(
+                "invalid_encoding",
+                None,
+                format!(
+                    "第 {line_no} 行不是合法的 UTF-8（第 {} 字节起）；文件可能是 GBK 编码，请另存为 UTF-8",
+                    e.valid_up_to() + 1
+                ),
+            ));
+        }
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return JsonlLine::Blank;
+    }
+    JsonlLine::Read(serde_json::from_str::<Value>(text).map_err(|e| {
+        Invalid::new(
+            "malformed_json",
+            None,
+            format!("第 {line_no} 行不是合法的 JSON：{e}"),
+        )
+    }))
+}
+
+/// The rows of a CSV stream with a header row, each as the JSON object the validator
+/// reads (header → trimmed cell; empty cells left out).
+pub struct CsvRows<R> {
+    rdr: csv::Reader<R>,
+    headers: Vec<String>,
+    record: csv::ByteRecord,
+}
+
+impl<R: BufRead> CsvRows<R> {
+    /// Reads the header row.
+    pub fn new(input: R) -> Result<CsvRows<R>, ImportError> {
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+        let headers: Vec<String> = rdr
+            .byte_headers()
+            .map_err(|e| ImportError::CsvHeader(e.to_string()))?
+            .iter()
+            .map(|h| {
+                String::from_utf8_lossy(h)
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .to_string()
+            })
+            .collect();
+        Ok(CsvRows {
+            rdr,
+            headers,
+            record: csv::ByteRecord::new(),
+        })
+    }
+
+    /// The next row: its line number and its object, or why it cannot be read; `None`
+    /// at the end. Fails only when reading the input fails.
+    #[allow(clippy::type_complexity)]
+    pub fn next_row(
+        &mut self,
+    ) -> Result<Option<(usize, Result<Map<String, Value>, Invalid>)>, ImportError> {
+        match self.rdr.read_byte_record(&mut self.record) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                if let csv::ErrorKind::Io(_) = e.kind() {
+                    // Retrying a failed read would fail again, for ever.
+                    return Err(match e.into_kind() {
+                        csv::ErrorKind::Io(io) => ImportError::Io(io),
+                        _ => unreachable!("checked above"),
+                    });
+                }
+                return Ok(Some((
+                    line,
+                    Err(Invalid::new(
+                        "malformed_csv",
+                        None,
+                        format!("第 {line} 行 CSV 格式错误：{e}"),
+                    )),
+                )));
+            }
+        }
+        let line = self
+            .record
+            .position()
+            .map(|p| p.line() as usize)
+            .unwrap_or(0);
+        let mut obj = Map::new();
+        for (h, cell) in self.headers.iter().zip(self.record.iter()) {
+            match std::str::from_utf8(cell) {
+                Ok(c) if c.trim().is_empty() => {}
+                Ok(c) => {
+                    obj.insert(h.clone(), Value::String(c.trim().to_string()));
+                }
+                Err(_) => {
+                    return Ok(Some((
+                        line,
+                        Err(Invalid::new(
+                            "invalid_encoding",
+                            Some(h),
+                            format!(
+                                "第 {line} 行的 {h} 列不是合法的 UTF-8；文件可能是 GBK 编码，请另存为 UTF-8"
+                            ),
+                        )),
+                    )));
+                }
+            }
+        }
+        Ok(Some((line, Ok(obj))))
+    }
+
+    /// Bytes consumed so far.
+    pub fn position(&self) -> u64 {
+        self.rdr.position().byte()
+    }
+}
+
+/// Reads and validates a whole stream as the importer does, without a store: each
+/// counted line's number and its checked record, or why it was rejected (references to
+/// other records are not checked and nothing is written). For fuzzing and tests.
+#[doc(hidden)]
+#[allow(clippy::type_complexity)]
+pub fn check_stream(
+    mut input: impl BufRead,
+    format: &SourceFormat,
+) -> Result<Vec<(usize, Result<Checked, Invalid>)>, ImportError> {
+    let mut out = Vec::new();
+    match format {
+        SourceFormat::Jsonl => {
+            let mut buf = Vec::new();
+            let mut line_no = 0usize;
+            loop {
+                buf.clear();
+                if input.read_until(b'\n', &mut buf)? == 0 {
+                    break;
+                }
+                line_no += 1;
+                match read_jsonl_line(line_no, &buf) {
+                    JsonlLine::Blank => {}
+                    JsonlLine::Unreadable(invalid) => out.push((line_no, Err(invalid))),
+                    JsonlLine::Read(v) => out.push((line_no, v.and_then(|v| check(&v, None)))),
+                }
+            }
+        }
+        SourceFormat::Csv { kind } => {
+            let mut rows = CsvRows::new(input)?;
+            while let Some((line, row)) = rows.next_row()? {
+                out.push((
+                    line,
+                    row.and_then(|obj| check(&Value::Object(obj), kind.as_deref())),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The ids a record refers to: kind, id and the field that names it.

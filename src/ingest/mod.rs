@@ -5,4 +5,7 @@
 pub mod demo;
 pub mod import;
 
-pub use import::{ImportError, ImportReport, Importer, LineProblem, SourceFormat};
+pub use import::{
+    CsvRows, ImportError, ImportReport, Importer, JsonlLine, LineProblem, SourceFormat,
+    check_stream, read_jsonl_line,
+};

@@ -264,13 +264,23 @@ impl SearchIndex {
     /// Applies every change the store has logged since the last one applied, then
     /// commits (recording the new position) and refreshes searches. When the index is
     /// empty but the store is not (new, or recreated after damage), rebuilds from the
-    /// entities instead of replaying the whole log. Safe to call from many tasks: calls
-    /// are serialised.
+    /// entities instead of replaying the whole log. When the index has applied more of
+    /// the log than the store holds (an older store restored from a backup under a newer
+    /// index), it holds documents the store never had, so it is rebuilt as well. Safe to
+    /// call from many tasks: calls are serialised.
     pub async fn catch_up(self: &Arc<Self>, store: &Store) -> Result<IndexStatus, IndexError> {
         let _one_writer = self.sync.lock().await;
         let upto = store.last_seq().await?;
         let from = self.applied.load(Ordering::SeqCst);
-        if upto <= from {
+        if upto < from {
+            tracing::warn!(
+                index_seq = from,
+                store_seq = upto,
+                "the search index is ahead of the store (a restored backup?); rebuilding it"
+            );
+            return self.rebuild_locked(store, upto).await;
+        }
+        if upto == from {
             return Ok(self.status());
         }
         if from == 0 {

@@ -3,13 +3,15 @@
 //! phrase queries), hard filters, BM25 ranking, snippets.
 
 use super::index::{IndexError, SearchIndex};
+use super::text::ZhTokenizer;
 use crate::domain::{EntityKind, Field, NeedStatus, ProviderType, Service};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{TantivyDocument, Term};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Searcher, TantivyDocument, Term};
 
 /// Most distinct query terms used: long need descriptions keep the words that say the
 /// most (repetition × inverse document frequency); common words would cost postings
@@ -236,6 +238,36 @@ impl SearchIndex {
         out
     }
 
+    /// What `SnippetGenerator::create` builds (the query's terms in `field` that occur,
+    /// rarer ones weighing more), but reading the text with
+    /// [`ZhTokenizer::in_text_order`], whose offsets never go backwards.
+    fn snippet_generator(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        field: tantivy::schema::Field,
+        max_chars: usize,
+    ) -> Result<SnippetGenerator, IndexError> {
+        let mut terms: BTreeSet<Term> = BTreeSet::new();
+        query.query_terms(&mut |term, _| {
+            if term.field() == field {
+                terms.insert(term.clone());
+            }
+        });
+        let mut weights: BTreeMap<String, f32> = BTreeMap::new();
+        for term in terms {
+            let Some(text) = term.value().as_str().map(str::to_string) else {
+                continue;
+            };
+            let doc_freq = searcher.doc_freq(&term)?;
+            if doc_freq > 0 {
+                weights.insert(text, 1.0 / (1.0 + doc_freq as f32));
+            }
+        }
+        let tokenizer = TextAnalyzer::from(ZhTokenizer::in_text_order(self.analyzer.clone()));
+        Ok(SnippetGenerator::new(weights, tokenizer, field, max_chars))
+    }
+
     /// Runs a search on the current snapshot. CPU-bound: call it off the async threads.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let terms = self.query_terms(&req.text, &req.extra_terms);
@@ -265,9 +297,7 @@ impl SearchIndex {
             let g = match generators.entry(field) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    let mut g = SnippetGenerator::create(&searcher, &query, field)?;
-                    g.set_max_num_chars(chars);
-                    v.insert(g)
+                    v.insert(self.snippet_generator(&searcher, &query, field, chars)?)
                 }
             };
             Ok(g.snippet_from_doc(d).to_html())
@@ -409,5 +439,30 @@ mod tests {
         idx.catch_up(&store).await.unwrap();
         assert_eq!(idx.search(&req("锂离子电池")).unwrap().total, 0);
         assert_eq!(idx.status().applied_seq, store.last_seq().await.unwrap());
+    }
+
+    /// Regression: a five-character dictionary word (碳纤维复合材料: its 2-grams come before
+    /// its 3-grams) across a snippet fragment's boundary made tantivy's fragment search
+    /// subtract past zero — a panic in debug builds, a 500 from `GET /v1/search`.
+    #[tokio::test]
+    async fn snippets_survive_long_words_at_any_offset() {
+        let lines: Vec<serde_json::Value> = (0..48)
+            .map(|i| {
+                serde_json::json!({"kind":"provider","id":format!("P-{i}"),"name":"复材平台",
+                    "description":format!("{}碳纤维复合材料中试，碳纤维复合材料检测", "试".repeat(i))})
+            })
+            .collect();
+        let (_store, idx) = fixture(&lines).await;
+        let mut r = req("碳纤维复合材料");
+        r.limit = 100;
+        let found = idx.search(&r).unwrap();
+        assert_eq!(found.hits.len(), 48);
+        for h in &found.hits {
+            assert!(
+                h.snippet.as_deref().unwrap().contains("<b>"),
+                "{:?}",
+                h.snippet
+            );
+        }
     }
 }

@@ -199,12 +199,29 @@ impl Default for Analyzer {
 #[derive(Clone)]
 pub struct ZhTokenizer {
     analyzer: Arc<Analyzer>,
+    in_text_order: bool,
 }
 
 impl ZhTokenizer {
-    /// Wraps the shared analyzer.
+    /// Wraps the shared analyzer (what the index uses: tokens in [`Analyzer::terms`] order).
     pub fn new(analyzer: Arc<Analyzer>) -> ZhTokenizer {
-        ZhTokenizer { analyzer }
+        ZhTokenizer {
+            analyzer,
+            in_text_order: false,
+        }
+    }
+
+    /// The same tokens ordered by where they start in the text, for snippets. tantivy's
+    /// fragment search assumes a token never ends before the previous fragment began;
+    /// search mode breaks that for words of five or more characters (碳纤维复合材料 yields
+    /// its 2-grams, then its 3-grams, then itself), which panicked (debug) or picked a
+    /// wrong fragment (release). Positions do not matter for snippets; the index keeps
+    /// [`ZhTokenizer::new`]'s order.
+    pub fn in_text_order(analyzer: Arc<Analyzer>) -> ZhTokenizer {
+        ZhTokenizer {
+            analyzer,
+            in_text_order: true,
+        }
     }
 }
 
@@ -218,9 +235,11 @@ impl Tokenizer for ZhTokenizer {
     type TokenStream<'a> = ZhTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ZhTokenStream {
-        let tokens = self
-            .analyzer
-            .terms(text)
+        let mut terms = self.analyzer.terms(text);
+        if self.in_text_order {
+            terms.sort_by_key(|t| (t.from, t.to));
+        }
+        let tokens = terms
             .into_iter()
             .enumerate()
             .map(|(position, t)| Token {

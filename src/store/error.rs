@@ -26,4 +26,7 @@ pub enum StoreError {
     /// The data directory could not be created.
     #[error("i/o error: {0}")]
     Io(std::io::Error),
+    /// The operation is not available on this backend.
+    #[error("{0}")]
+    Unsupported(&'static str),
 }

@@ -215,6 +215,17 @@ impl Store {
         matches!(self.db, Db::Postgres(_))
     }
 
+    /// How a transaction that reads and then writes begins. On SQLite, `BEGIN IMMEDIATE`
+    /// takes the write lock up front (waiting up to the busy timeout): a deferred
+    /// transaction that read first cannot upgrade once another connection (the audit log,
+    /// a claim) has written meanwhile, and fails at once with "database is locked".
+    fn begin_write(&self) -> &'static str {
+        match self.db {
+            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Postgres(_) => "BEGIN",
+        }
+    }
+
     /// Applies records in one transaction: entities are upserted (identical ones are left
     /// alone), feedback is stored once per distinct event, and every real change is
     /// logged. Returns one outcome per input record, in order. Referential checks are the
@@ -240,7 +251,7 @@ impl Store {
             }
         }
         on_db!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             if self.locks_change_log() {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CHANGE_LOG_LOCK).execute(&mut *tx).await?;
             }
@@ -417,7 +428,7 @@ impl Store {
         let _writer = self.write_lock.lock().await;
         let at = now();
         on_db!(&self.db, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_with(self.begin_write()).await?;
             if self.locks_change_log() {
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CHANGE_LOG_LOCK).execute(&mut *tx).await?;
             }
@@ -721,6 +732,26 @@ impl Store {
             .await?
         });
         Ok(rows.into_iter().map(Claim::from).collect())
+    }
+
+    /// Writes a consistent copy of the whole SQLite database to `path` (which must not
+    /// exist) with `VACUUM INTO`: one read transaction, so writers carry on meanwhile (WAL)
+    /// and the copy is the database as of one commit. SQLite does not sync the new file;
+    /// the caller does. On PostgreSQL: [`StoreError::Unsupported`] (use `pg_dump`).
+    pub async fn backup_into(&self, path: &Path) -> Result<(), StoreError> {
+        let Db::Sqlite(pool) = &self.db else {
+            return Err(StoreError::Unsupported(
+                "the store is PostgreSQL: back it up with pg_dump (see OPERATIONS.md)",
+            ));
+        };
+        let target = path.to_str().ok_or(StoreError::Unsupported(
+            "the backup path must be valid UTF-8",
+        ))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(pool)
+            .await?;
+        Ok(())
     }
 
     /// Closes the pool, waiting for connections to finish (used on shutdown).
