@@ -321,6 +321,31 @@ async fn keys_and_roles_decide_who_may_write_what() {
             .iter()
             .all(|e| e["method"] != "GET" || e["path"].as_str().unwrap().starts_with("/v1/admin/"))
     );
+    // Matching is a read, even as a POST: not in the log of writes.
+    let (s, _) = call(
+        &srv,
+        "POST",
+        "/v1/match",
+        Some(&k.admin),
+        Some(json!({"text": "碳纤维中试"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, log) = call(
+        &srv,
+        "GET",
+        "/v1/admin/audit?limit=500",
+        Some(&k.admin),
+        None,
+    )
+    .await;
+    assert!(
+        log["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["path"] != "/v1/match")
+    );
     srv.stop().await;
 }
 

@@ -140,13 +140,19 @@ impl Place {
         if t.is_empty() {
             return Err("地点为空".to_string());
         }
-        if t == CITY_WIDE || t == "重庆市" || t == "重庆" || t == "全重庆" {
+        // `重庆市璧山区` is 璧山区; every leading `重庆市` goes, so that what is stored reads
+        // back as itself (`重庆市重庆市` once became an outside place named `重庆市`, which
+        // read back as the whole city).
+        let mut t = t;
+        while let Some(rest) = t.strip_prefix("重庆市") {
+            t = rest.trim();
+        }
+        if t.is_empty() || t == CITY_WIDE || t == "重庆" || t == "全重庆" {
             return Ok(ParsedPlace {
                 place: Place::CityWide,
                 warning: None,
             });
         }
-        let t = t.strip_prefix("重庆市").unwrap_or(t);
         if let Some(d) = Districts::get().lookup(t) {
             return Ok(ParsedPlace {
                 place: Place::District(d.name),
@@ -221,6 +227,33 @@ pub fn districts_mentioned(text: &str) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (found by `fuzz/run.sh`, target `import_jsonl`): reading a stored place
+    /// gives the same place, whatever prefixes and spaces the import had.
+    #[test]
+    fn parsing_is_idempotent() {
+        for text in [
+            "重庆市重庆市",
+            "重庆市 重庆市 ",
+            "重庆市重庆市重庆市璧山",
+            "重庆市璧山区",
+            "重庆市 成都市",
+            "重庆市火星",
+            "全市",
+            "重庆",
+            "璧山",
+            "成都市",
+        ] {
+            let once = Place::parse(text).unwrap().place;
+            let twice = Place::parse(once.name()).unwrap().place;
+            assert_eq!(once, twice, "{text} → {} → {}", once.name(), twice.name());
+        }
+        assert_eq!(Place::parse("重庆市重庆市").unwrap().place, Place::CityWide);
+        assert_eq!(
+            Place::parse("重庆市 璧山区").unwrap().place,
+            Place::District("璧山区")
+        );
+    }
 
     #[test]
     fn table_is_complete_and_symmetric() {

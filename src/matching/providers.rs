@@ -20,10 +20,10 @@ use crate::rank::{
     Explanation, Extra, FeedbackStats, Load, NeedSide, PairFeatures, ProviderSide, Ranker,
     provider_side,
 };
-use crate::search::{Analyzer, Filter, IndexError, SearchIndex, SearchRequest};
+use crate::search::{Analyzer, Filter, IndexError, ParsedProvider, SearchIndex, SearchRequest};
 use crate::store::{Store, StoreError};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// Providers taken by text relevance.
@@ -165,10 +165,14 @@ pub struct Context<'a> {
 pub struct Candidate {
     /// The record.
     pub provider: Arc<Provider>,
-    /// The stored JSON (cache key for the model's profile).
-    pub doc: String,
+    /// [`crate::search::content_hash`] of the stored record (the key of the model's
+    /// profile cache).
+    pub content: u64,
     /// BM25 over the best candidate's (0 when retrieved by structure only).
     pub bm25: f64,
+    /// The provider's distinct analysed words, filled on first use (shared with the
+    /// index's cache of this document, so analysed once, not once per request).
+    pub terms: Arc<std::sync::OnceLock<Vec<String>>>,
 }
 
 /// The need side of a match, ready for scoring.
@@ -261,6 +265,14 @@ pub enum MatchError {
     Index(#[from] IndexError),
 }
 
+/// The permits for CPU-bound matching: one per core.
+fn cpu_gate() -> &'static tokio::sync::Semaphore {
+    static GATE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    GATE.get_or_init(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    })
+}
+
 /// Ranks providers for a need or a free-text request.
 pub async fn match_providers(
     store: &Store,
@@ -300,6 +312,12 @@ pub async fn match_providers(
     let ranker = req.ranker.clone();
     let filter = req.filter.clone();
     let exposure = req.exposure.clone();
+    // At most one CPU-bound match per core at a time, first come first served: more
+    // would only time-slice the cores and stretch every request (the tail most).
+    let _permit = cpu_gate()
+        .acquire()
+        .await
+        .map_err(|e| IndexError::Task(e.to_string()))?;
     let (candidates, results, prepared) = tokio::task::spawn_blocking(move || {
         let stats = stats
             .read()
@@ -314,14 +332,30 @@ pub async fn match_providers(
         let results = match &exposure {
             None => rank(ctx, &prepared, cands, &terms, limit),
             Some(control) => {
-                let mut shown = control
-                    .state
-                    .lock()
-                    .map_err(|_| IndexError::Task("exposure lock poisoned".into()))?;
+                // The factors are read under the lock and the lock released while scoring,
+                // so concurrent matches do not queue behind each other; two that overlap
+                // see the same recent screens (as if they had arrived together).
+                let lock = || {
+                    control
+                        .state
+                        .lock()
+                        .map_err(|_| IndexError::Task("exposure lock poisoned".into()))
+                };
+                let factors: HashMap<String, f64> = {
+                    let shown = lock()?;
+                    cands
+                        .iter()
+                        .map(|c| {
+                            let id = c.provider.id.as_str();
+                            (id.to_string(), shown.factor(id, control.policy))
+                        })
+                        .filter(|(_, f)| *f != 1.0)
+                        .collect()
+                };
                 let results = rank_with(ctx, &prepared, cands, &terms, limit, |id| {
-                    shown.factor(id, control.policy)
+                    factors.get(id).copied().unwrap_or(1.0)
                 });
-                shown.record(results.iter().filter_map(|r| r.provider["id"].as_str()));
+                lock()?.record(results.iter().filter_map(|r| r.provider["id"].as_str()));
                 results
             }
         };
@@ -474,11 +508,15 @@ pub fn retrieve(
     let (hits, terms) = candidate_hits(index, prepared, filter, false)?;
     let candidates = hits
         .into_iter()
-        .map(|(_, id, doc, bm25)| {
+        .map(|(id_hash, parsed, bm25)| {
+            let p = parsed.ok_or_else(|| {
+                IndexError::Task(format!("hit {id_hash:x} was not resolved to a provider"))
+            })?;
             Ok(Candidate {
-                provider: index.parsed_provider(&id, &doc)?,
-                doc,
+                provider: p.provider,
+                content: p.content,
                 bm25,
+                terms: p.terms,
             })
         })
         .collect::<Result<Vec<_>, IndexError>>()?;
@@ -493,11 +531,11 @@ pub fn retrieve_ids(
     filter: &ProviderFilter,
 ) -> Result<Vec<(u64, f64)>, IndexError> {
     let (hits, _) = candidate_hits(index, prepared, filter, true)?;
-    Ok(hits.into_iter().map(|(h, _, _, bm25)| (h, bm25)).collect())
+    Ok(hits.into_iter().map(|(h, _, bm25)| (h, bm25)).collect())
 }
 
-/// (id hash, id, stored document, normalised BM25).
-type Hits = Vec<(u64, String, String, f64)>;
+/// (id hash, the parsed provider unless `ids_only`, normalised BM25).
+type Hits = Vec<(u64, Option<ParsedProvider>, f64)>;
 
 fn candidate_hits(
     index: &SearchIndex,
@@ -512,6 +550,7 @@ fn candidate_hits(
         filter: filter.clone(),
         limit: TEXT_CANDIDATES,
         ids_only,
+        providers: !ids_only,
         ..SearchRequest::default()
     })?;
     let query_terms: Vec<String> = by_text.terms.iter().map(|(t, _)| t.clone()).collect();
@@ -520,7 +559,7 @@ fn candidate_hits(
     let mut seen: HashSet<u64> = HashSet::new();
     for h in by_text.hits {
         seen.insert(h.id_hash);
-        hits.push((h.id_hash, h.id, h.doc, f64::from(h.score / best)));
+        hits.push((h.id_hash, h.provider, f64::from(h.score / best)));
     }
     if let Some(service) = prepared.side.service {
         // The filter's own services and fields are hard; otherwise the need's guide this
@@ -536,6 +575,7 @@ fn candidate_hits(
             filter: structured,
             limit: STRUCTURED_CANDIDATES + seen.len(),
             ids_only,
+            providers: !ids_only,
             ..SearchRequest::default()
         })?;
         for h in extra.hits {
@@ -543,7 +583,7 @@ fn candidate_hits(
                 break;
             }
             if seen.insert(h.id_hash) {
-                hits.push((h.id_hash, h.id, h.doc, 0.0));
+                hits.push((h.id_hash, h.provider, 0.0));
             }
         }
     }
@@ -588,7 +628,7 @@ pub fn features(
     let profile_fields;
     let provider_fields: &[Field] = match (ctx.ranker.model(), &prepared.vectors) {
         (Some(m), Some(v)) => {
-            let prof = m.profile(p, &c.doc, || provider_terms(ctx.analyzer, p));
+            let prof = m.profile(p, c.content, || provider_terms(ctx.analyzer, p));
             extra.tfidf_cosine = f64::from(crate::rank::text_model::cosine_sparse(
                 &v.tfidf,
                 &prof.tfidf,
@@ -680,7 +720,7 @@ pub fn rank_with(
         .into_iter()
         .take(limit)
         .map(|(c, s)| {
-            let matched = matched_terms(ctx.analyzer, &c.provider, &query);
+            let matched = matched_terms(ctx.analyzer, &c, &query);
             MatchResult {
                 provider: serde_json::to_value(&*c.provider).expect("providers serialise"),
                 score: s.score,
@@ -717,11 +757,13 @@ pub fn order(
 }
 
 /// Query words that occur in the provider's name, keywords or description, longest first.
-fn matched_terms(analyzer: &Analyzer, p: &Provider, query: &HashSet<&str>) -> Vec<String> {
-    let mut out: Vec<String> = analyzer
-        .distinct_terms(&provider_text(p))
-        .into_iter()
+fn matched_terms(analyzer: &Analyzer, c: &Candidate, query: &HashSet<&str>) -> Vec<String> {
+    let mut out: Vec<String> = c
+        .terms
+        .get_or_init(|| analyzer.distinct_terms(&provider_text(&c.provider)))
+        .iter()
         .filter(|t| query.contains(t.as_str()))
+        .cloned()
         .collect();
     out.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
     out.truncate(8);

@@ -34,7 +34,7 @@ use crate::rank::registry::ModelRegistry;
 use crate::rank::text_model::{TextModel, TextModelParams};
 use crate::rank::train::{Example, TrainParams, fit};
 use crate::rank::{FeedbackStats, PairFeatures, Ranker, RankerModel};
-use crate::search::{Analyzer, IndexError, SearchIndex};
+use crate::search::{Analyzer, IndexError, SearchIndex, content_hash};
 use crate::store::{ListFilter, Store, StoreError};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -228,14 +228,14 @@ pub async fn train(
         "training: feedback read"
     );
     // 2. Corpus, text model, field classifier.
-    let providers: HashMap<String, (Arc<Provider>, String)> =
+    let providers: HashMap<String, (Arc<Provider>, u64)> =
         all_entities(store, EntityKind::Provider)
             .await?
             .into_iter()
             .filter_map(|e| match e {
                 Entity::Provider(p) => {
                     let doc = Entity::Provider(p.clone()).to_json().to_string();
-                    Some((p.id.to_string(), (Arc::new(p), doc)))
+                    Some((p.id.to_string(), (Arc::new(p), content_hash(&doc))))
                 }
                 _ => None,
             })
@@ -363,10 +363,11 @@ pub async fn train(
                     let cands: Vec<Candidate> = wanted
                         .into_iter()
                         .filter_map(|(pid, bm25)| {
-                            providers.get(pid).map(|(p, doc)| Candidate {
+                            providers.get(pid).map(|(p, content)| Candidate {
                                 provider: p.clone(),
-                                doc: doc.clone(),
+                                content: *content,
                                 bm25,
+                                terms: Default::default(),
                             })
                         })
                         .collect();
@@ -558,7 +559,7 @@ fn add_event(
 
 fn fit_text_and_fields(
     analyzer: &Analyzer,
-    providers: &HashMap<String, (Arc<Provider>, String)>,
+    providers: &HashMap<String, (Arc<Provider>, u64)>,
     needs: &[crate::domain::Need],
     enterprises: &[Entity],
     opts: &TrainOptions,
@@ -575,7 +576,7 @@ fn fit_text_and_fields(
         |t: &str| -> Vec<String> { analyzer.terms(t).into_iter().map(|x| x.text).collect() };
     // (id, terms, fields) for every record with text.
     let mut docs: Vec<(String, Vec<String>, Vec<Field>)> = Vec::new();
-    let mut sorted: Vec<&(Arc<Provider>, String)> = providers.values().collect();
+    let mut sorted: Vec<&(Arc<Provider>, u64)> = providers.values().collect();
     sorted.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     for (p, _) in sorted {
         docs.push((
@@ -766,8 +767,9 @@ async fn evaluate_active(
                 let doc = Entity::Provider(p.clone()).to_json().to_string();
                 let c = Candidate {
                     provider: Arc::new(p.clone()),
-                    doc,
+                    content: content_hash(&doc),
                     bm25: f.values[0],
+                    terms: Default::default(),
                 };
                 Some((pid.clone(), features(ctx, &prepared, &c, (0, 0)), *g))
             })

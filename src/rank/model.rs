@@ -12,7 +12,6 @@ use super::text_model::{SparseVec, TextModel};
 use crate::domain::{Field, Provider};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -324,17 +323,16 @@ impl RankerModel {
         NeedVectors { tfidf, lsa }
     }
 
-    /// The profile of a provider, cached by id and content (`doc` is the stored record).
-    /// `terms` analyses the provider's text when the profile is not cached.
+    /// The profile of a provider, cached by id and content (`content` is
+    /// [`crate::search::content_hash`] of the stored record). `terms` analyses the
+    /// provider's text when the profile is not cached.
     pub fn profile(
         &self,
         p: &Provider,
-        doc: &str,
+        content: u64,
         terms: impl FnOnce() -> Vec<String>,
     ) -> Arc<Profile> {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        doc.hash(&mut h);
-        let key = h.finish();
+        let key = content;
         if let Ok(cache) = self.profiles.read()
             && let Some((k, prof)) = cache.get(p.id.as_str())
             && *k == key
@@ -394,7 +392,7 @@ mod tests {
             (1.0 / (1.0 + (-logit).exp()) - s.score).abs() < 1e-12,
             "contributions are exact"
         );
-        let prof = m.profile(&p, "doc", || vec!["中试".to_string(), "熟化".to_string()]);
+        let prof = m.profile(&p, 1, || vec!["中试".to_string(), "熟化".to_string()]);
         assert_eq!(prof.lsa.len(), m.text.dims());
     }
 

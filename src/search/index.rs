@@ -8,11 +8,15 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use tantivy::directory::MmapDirectory;
 use tantivy::directory::error::LockError;
+use tantivy::index::SegmentId;
 use tantivy::schema::{
     FAST, Field as TField, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    TextOptions, Value,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
+    TantivyError, Term,
+};
 
 /// Bumped whenever the schema or the analysis changes; an index of another version is
 /// rebuilt on open.
@@ -128,9 +132,30 @@ pub struct SearchIndex {
     /// Serialises catch-ups: one writer applies the log at a time.
     sync: tokio::sync::Mutex<()>,
     dir: PathBuf,
-    /// Parsed providers by id, with a hash of the stored text they came from.
+    /// Parsed providers by id hash, with the document they were parsed from.
     providers:
-        std::sync::RwLock<std::collections::HashMap<String, (u64, Arc<crate::domain::Provider>)>>,
+        std::sync::RwLock<std::collections::HashMap<u64, (SegmentId, DocId, ParsedProvider)>>,
+}
+
+/// A provider record parsed from its stored document.
+#[derive(Debug, Clone)]
+pub struct ParsedProvider {
+    /// [`content_hash`] of the stored document: changes whenever the record does (the key
+    /// of per-provider caches such as the model's profiles).
+    pub content: u64,
+    /// The record.
+    pub provider: Arc<crate::domain::Provider>,
+    /// The distinct analysed words of its text, computed on first use and shared by every
+    /// later hit of this document (explanations' matched words).
+    pub terms: Arc<std::sync::OnceLock<Vec<String>>>,
+}
+
+/// A hash of a stored record's text (a cache key: equal texts, equal hashes).
+pub fn content_hash(doc: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    doc.hash(&mut h);
+    h.finish()
 }
 
 /// Parsed providers kept before the cache is cleared.
@@ -220,32 +245,45 @@ impl SearchIndex {
         })
     }
 
-    /// The provider a stored document holds, parsed once per content (hits of the same
-    /// provider across requests share one `Arc`).
-    pub fn parsed_provider(
+    /// The provider stored at `addr` in `searcher`'s snapshot, parsed once per document:
+    /// a document never changes while its segment lives (an update adds a new document
+    /// elsewhere), so a cached parse whose segment and doc id equal `addr`'s is exactly
+    /// that document. Hits of the same provider across requests share one `Arc`, and no
+    /// stored document is read or parsed for them.
+    pub(super) fn provider_at(
         &self,
-        id: &str,
-        doc: &str,
-    ) -> Result<Arc<crate::domain::Provider>, IndexError> {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        doc.hash(&mut h);
-        let key = h.finish();
-        if let Some((k, p)) = self.providers.read().ok().and_then(|c| c.get(id).cloned())
-            && k == key
+        searcher: &Searcher,
+        addr: DocAddress,
+        id_hash: u64,
+    ) -> Result<ParsedProvider, IndexError> {
+        let segment = searcher.segment_reader(addr.segment_ord).segment_id();
+        if let Ok(cache) = self.providers.read()
+            && let Some((s, d, p)) = cache.get(&id_hash)
+            && *s == segment
+            && *d == addr.doc_id
         {
-            return Ok(p);
+            return Ok(p.clone());
         }
-        let p: crate::domain::Provider = serde_json::from_str(doc)
-            .map_err(|e| IndexError::Task(format!("stored provider {id} does not parse: {e}")))?;
-        let p = Arc::new(p);
+        let d: TantivyDocument = searcher.doc(addr)?;
+        let doc = d
+            .get_first(self.fields.doc)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let provider: crate::domain::Provider = serde_json::from_str(doc).map_err(|e| {
+            IndexError::Task(format!("stored provider {id_hash:x} does not parse: {e}"))
+        })?;
+        let parsed = ParsedProvider {
+            content: content_hash(doc),
+            provider: Arc::new(provider),
+            terms: Arc::default(),
+        };
         if let Ok(mut c) = self.providers.write() {
             if c.len() >= PROVIDER_CACHE_LIMIT {
                 c.clear();
             }
-            c.insert(id.to_string(), (key, p.clone()));
+            c.insert(id_hash, (segment, addr.doc_id, parsed.clone()));
         }
-        Ok(p)
+        Ok(parsed)
     }
 
     /// The shared analyzer.

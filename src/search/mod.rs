@@ -13,6 +13,6 @@ mod index;
 mod query;
 pub mod text;
 
-pub use index::{IndexError, IndexStatus, SearchIndex, id_hash};
+pub use index::{IndexError, IndexStatus, ParsedProvider, SearchIndex, content_hash, id_hash};
 pub use query::{Filter, Hit, SearchRequest, SearchResults};
 pub use text::Analyzer;

@@ -2,7 +2,7 @@
 //! over name and body — never tantivy's QueryParser, which turns unspaced Chinese into
 //! phrase queries), hard filters, BM25 ranking, snippets.
 
-use super::index::{IndexError, SearchIndex};
+use super::index::{IndexError, ParsedProvider, SearchIndex};
 use super::text::ZhTokenizer;
 use crate::domain::{EntityKind, Field, NeedStatus, ProviderType, Service};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -59,6 +59,11 @@ pub struct SearchRequest {
     /// empty and `kind` is the first filter kind). Much cheaper for bulk work such as
     /// training.
     pub ids_only: bool,
+    /// Resolve every hit (providers only: filter on that kind) to its parsed record,
+    /// `Hit::provider`, through the index's cache of parsed providers: a provider seen
+    /// before in the same document is neither read nor parsed again (`doc` stays empty).
+    /// The serving path of matching.
+    pub providers: bool,
 }
 
 /// One hit.
@@ -76,6 +81,8 @@ pub struct Hit {
     pub doc: String,
     /// HTML snippet with `<b>` around matched words, when asked for.
     pub snippet: Option<String>,
+    /// The parsed provider, for [`SearchRequest::providers`] searches.
+    pub provider: Option<ParsedProvider>,
 }
 
 /// A page of hits.
@@ -303,7 +310,7 @@ impl SearchIndex {
             Ok(g.snippet_from_doc(d).to_html())
         };
         let mut hits = Vec::with_capacity(top.len());
-        if req.ids_only {
+        if req.ids_only || req.providers {
             let kind = req
                 .filter
                 .kinds
@@ -323,13 +330,22 @@ impl SearchIndex {
                     }
                 };
                 let id_hash = column.first(addr.doc_id).unwrap_or(0);
+                let provider = if req.providers {
+                    Some(self.provider_at(&searcher, addr, id_hash)?)
+                } else {
+                    None
+                };
                 hits.push(Hit {
-                    id: String::new(),
+                    id: provider
+                        .as_ref()
+                        .map(|p| p.provider.id.to_string())
+                        .unwrap_or_default(),
                     id_hash,
                     kind,
                     score: if has_text { score } else { 0.0 },
                     doc: String::new(),
                     snippet: None,
+                    provider,
                 });
             }
             return Ok(SearchResults { total, hits, terms });
@@ -368,6 +384,7 @@ impl SearchIndex {
                 score: if has_text { score } else { 0.0 },
                 doc: get(self.fields.doc),
                 snippet,
+                provider: None,
             });
         }
         Ok(SearchResults { total, hits, terms })
