@@ -35,6 +35,8 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # wrk's own reports, for anyone checking a figure.
+  [ -f "$work/wrk.log" ] && cp "$work/wrk.log" "${out%.md}.wrk.log"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -59,11 +61,19 @@ load() {
 import re, sys
 t = sys.stdin.read()
 def ms(v):
-    n, u = re.match(r"([\d.]+)(us|ms|s)", v).groups()
-    return float(n) * {"us": 1e-3, "ms": 1, "s": 1e3}[u]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-p50 = ms(re.search(r"50%\s+(\S+)", t).group(1))
-p99 = ms(re.search(r"99%\s+(\S+)", t).group(1))
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", v)
+    if not m:
+        return float("nan")
+    n, u = m.groups()
+    return float(n) * {"us": 1e-3, "ms": 1, "s": 1e3, "m": 6e4}[u]
+def find(pattern):
+    m = re.search(pattern, t)
+    return m.group(1) if m else "nan"
+rps = float(find(r"Requests/sec:\s+([\d.]+)"))
+p50 = ms(find(r"(?m)^\s+50%\s+(\S+)"))
+p99 = ms(find(r"(?m)^\s+99%\s+(\S+)"))
+if rps != rps or p50 != p50 or p99 != p99:
+    sys.stderr.write("wrk output not understood:\n" + t)
 m = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
 errs = int(m.group(1)) if m else 0
 m = re.search(r"Socket errors: (.*)", t)
@@ -90,7 +100,7 @@ for records in "${sizes[@]}"; do
   events=$(grep -c '"kind":"feedback"' "$w/demo.jsonl" || true)
   say "- world: ${lines} lines = ${enterprises} enterprises, ${needs} needs, ${providers} providers, ${commissioners} commissioners, ${events} feedback events"
 
-  /usr/bin/time -f "%e %M" -o "$w/import.time" "$bin" import --json --data-dir "$w/data" "$w/demo.jsonl" > "$w/import.json"
+  /usr/bin/time -f "%e %M" -o "$w/import.time" "$bin" import --json --data-dir "$w/data" "$w/demo.jsonl" > "$w/import.json" 2> "$w/import.err"
   read -r isecs ikb < "$w/import.time"
   say "- import (\`duijie import\`, store only): ${isecs} s, $(python3 -c "print(round($lines / max($isecs, 0.001)))") records/s, peak RSS $((ikb / 1024)) MB"
   /usr/bin/time -f "%e %M" -o "$w/reindex.time" "$bin" reindex --data-dir "$w/data" > "$w/reindex.log" 2>&1
@@ -156,7 +166,7 @@ PY
       read -r fa fb fd fe <<< "$(load "$w/$what.lua" "$floor" "$c")"
       say "| /v1/$what | duijie | $c | $a | $b | $d | $e |"
       say "| /v1/$what | raw tantivy | $c | $fa | $fb | $fd | $fe |"
-      say "| /v1/$what | ratio duijie/raw | $c | $(python3 -c "print(f'{$a/$fa:.2f}')") | $(python3 -c "print(f'{$b/$fb:.2f}')") | $(python3 -c "print(f'{$d/$fd:.2f}')") | |"
+      say "| /v1/$what | ratio duijie/raw | $c | $(python3 -c "print('%.2f' % (float('$a') / max(float('$fa'), 1)))") | $(python3 -c "print('%.2f' % (float('$b') / max(float('$fb'), 1e-9)))") | $(python3 -c "print('%.2f' % (float('$d') / max(float('$fd'), 1e-9)))") | |"
     done
   done
   say ""
