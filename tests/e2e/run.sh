@@ -9,7 +9,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-BIN="${DUIJIE_BIN:-target/debug/duijie}"
+BIN="${DUIJIE_BIN:-${CARGO_TARGET_DIR:-target}/debug/duijie}"
 case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
 # DUIJIE_WEB_DIR (serve web/ from disk) may be given relative to the repository root.
 if [ -n "${DUIJIE_WEB_DIR:-}" ]; then
