@@ -239,7 +239,7 @@ fn store_busy(e: &sqlx::Error) -> bool {
         sqlx::Error::PoolTimedOut => true,
         sqlx::Error::Database(d) => d
             .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-            .and_then(|s| sqlx::error::DatabaseError::code(s))
+            .and_then(sqlx::error::DatabaseError::code)
             .and_then(|c| c.parse::<i32>().ok())
             .is_some_and(|c| c & 0xff == 5),
         _ => false,
