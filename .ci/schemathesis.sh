@@ -17,8 +17,9 @@ SEED=${SCHEMATHESIS_SEED:-42}
 BIN="${CARGO_TARGET_DIR:-target}/debug/duijie"
 # Python 3.11.7 and older can fail inside hypothesis with "SystemError: AST constructor
 # recursion depth mismatch" (a CPython bug); prefer a newer interpreter when there is one.
-PYTHON=
+PYTHON=${SCHEMATHESIS_PYTHON:-}
 for py in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 python3.13 python3.12 python3; do
+    [[ -n "$PYTHON" ]] && break
     if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import venv' 2>/dev/null; then
         PYTHON=$py
         break
@@ -40,7 +41,31 @@ if [[ ! -x "$VENV/bin/schemathesis" ]] ||
     "$PYTHON" -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-echo "== $("$VENV/bin/schemathesis" --version)"
+# On Python 3.11 (all this machine may have), ast.parse can raise "SystemError: AST
+# constructor recursion depth mismatch" (CPython gh-106905) while hypothesis describes a
+# lambda for a message, which aborts generation for an operation. Turn that into the
+# SyntaxError hypothesis already handles (it then describes the lambda as <unknown>);
+# nothing else changes.
+if [[ "$PYVER" == "3.11" ]]; then
+    SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    cat >"$SITE/duijie_ast_workaround.py" <<'PY'
+import ast
+
+_parse = ast.parse
+
+
+def parse(*args, **kwargs):
+    try:
+        return _parse(*args, **kwargs)
+    except SystemError as e:
+        raise SyntaxError(f"ast.parse failed: {e}") from e
+
+
+ast.parse = parse
+PY
+    echo "import duijie_ast_workaround" >"$SITE/duijie_ast_workaround.pth"
+fi
+echo "== $("$VENV/bin/schemathesis" --version) on Python $PYVER"
 
 DATA=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
