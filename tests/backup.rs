@@ -4,10 +4,11 @@
 //! before the backup, search agrees with the store (no ghost documents), and the active
 //! model is the one active at the backup.
 
+mod common;
+
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// A running `duijie serve`.
@@ -17,30 +18,8 @@ struct Server {
     client: reqwest::Client,
 }
 
-fn duijie() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_duijie"));
-    c.env_remove("DATABASE_URL")
-        .env_remove("DUIJIE_DATA_DIR")
-        .env_remove("DUIJIE_MODELS_DIR");
-    c
-}
-
 fn start(dir: &Path) -> Server {
-    let mut child = duijie()
-        .args(["serve", "--no-demo", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("server printed its address").unwrap();
-        if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (child, url) = common::spawn_serve(dir);
     Server {
         child,
         url,
@@ -113,6 +92,17 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `duijie backup --to BACKUP --data-dir DATA`.
+fn run_backup(data: &Path, backup: &Path) -> std::process::Output {
+    common::duijie_command()
+        .args(["backup", "--to"])
+        .arg(backup)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap()
 }
 
 fn provider(id: &str, name: &str) -> Value {
@@ -230,13 +220,7 @@ async fn backup_while_serving_then_restore_fresh_and_over_a_newer_index() {
     }
 
     // Back up while the server runs.
-    let out = duijie()
-        .args(["backup", "--to"])
-        .arg(&backup)
-        .arg("--data-dir")
-        .arg(data.path())
-        .output()
-        .unwrap();
+    let out = run_backup(data.path(), &backup);
     assert!(
         out.status.success(),
         "backup failed: {}",
@@ -256,13 +240,7 @@ async fn backup_while_serving_then_restore_fresh_and_over_a_newer_index() {
     assert_eq!(manifest["active_model"], "ops-a", "{manifest}");
     assert!(backup.join("models/ranker-ops-a.json").exists());
     // A second backup into the same directory is refused (nothing is overwritten).
-    let again = duijie()
-        .args(["backup", "--to"])
-        .arg(&backup)
-        .arg("--data-dir")
-        .arg(data.path())
-        .output()
-        .unwrap();
+    let again = run_backup(data.path(), &backup);
     assert!(!again.status.success());
 
     // After the backup: new records, a change, a deletion, another model.

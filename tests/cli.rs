@@ -3,15 +3,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn duijie() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_duijie"));
-    c.env_remove("DATABASE_URL").env_remove("DUIJIE_DATA_DIR");
-    c
-}
+use common::duijie_command as duijie;
 
 #[test]
 fn import_exit_code_and_report_name_the_bad_lines() {
@@ -187,23 +182,7 @@ fn demo_world_imports_without_a_rejected_line() {
 #[test]
 fn serve_answers_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = duijie()
-        .args(["serve", "--no-demo", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines.next().expect("server printed its address").unwrap();
-        if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().unwrap().to_string();
-        }
-    };
-    // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let (mut child, url) = common::spawn_serve(dir.path());
     let rt = tokio::runtime::Runtime::new().unwrap();
     let body: serde_json::Value = rt.block_on(async {
         reqwest::get(format!("{url}/healthz"))

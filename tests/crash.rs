@@ -2,11 +2,12 @@
 //! in the middle of a training run, then restarted. Every acknowledged record is there,
 //! the index agrees with the store, and the active model is intact.
 
+mod common;
+
 use duijie::ingest::demo::{DemoConfig, write_world};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// A running `duijie serve`.
@@ -16,23 +17,7 @@ struct Server {
 }
 
 fn start(dir: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
-        .env_remove("DATABASE_URL")
-        .env_remove("DUIJIE_DATA_DIR")
-        .args(["serve", "--no-demo", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next().expect("server printed its address").unwrap();
-        if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (child, url) = common::spawn_serve(dir);
     Server { child, url }
 }
 

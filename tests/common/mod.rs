@@ -6,7 +6,9 @@ pub mod pg;
 
 use duijie::app::{App, Paths};
 use serde_json::Value;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use tokio::sync::oneshot;
 
 /// A running server.
@@ -128,4 +130,35 @@ pub fn small_world() -> String {
         r#"{"kind":"commissioner","id":"C-1","name":"张老师","organization":"重庆大学","districts":["璧山区","沙坪坝区"],"fields":["new_materials"],"expertise":"复合材料成型工艺","max_load":8}"#,
     ]
     .join("\n")
+}
+
+/// The `duijie` binary, with the settings a developer's environment might hold removed
+/// (each test names its own data directory and store).
+pub fn duijie_command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_duijie"));
+    c.env_remove("DATABASE_URL")
+        .env_remove("DUIJIE_DATA_DIR")
+        .env_remove("DUIJIE_MODELS_DIR");
+    c
+}
+
+/// Spawns `duijie serve --no-demo` on 127.0.0.1:0 over `dir` and reads back the address it
+/// printed; its stderr keeps being drained so it never blocks on a full pipe.
+pub fn spawn_serve(dir: &Path) -> (Child, String) {
+    let mut child = duijie_command()
+        .args(["serve", "--no-demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("duijie serve starts");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let url = loop {
+        let line = lines.next().expect("server printed its address").unwrap();
+        if let Some(at) = line.find("http://") {
+            break line[at..].split_whitespace().next().unwrap().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
 }

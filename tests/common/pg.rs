@@ -1,5 +1,5 @@
 //! PostgreSQL for tests: `DUIJIE_TEST_PG` names a server (a base URL such as
-//! `postgres://postgres@127.0.0.1:5432/postgres`; `.ci/postgres.sh` starts one in CI), and
+//! `postgres://postgres@127.0.0.1/postgres`; `.ci/postgres.sh` starts one in CI), and
 //! each test gets a fresh database of its own, dropped when the test ends. Without the
 //! variable, PostgreSQL tests print a notice and return.
 
