@@ -226,23 +226,9 @@ impl From<StoreError> for ApiError {
                 "has_dependents",
                 format!("企业“{id}”还有 {needs} 条需求，请先删除或转移这些需求"),
             ),
-            StoreError::Db(ref db) if store_busy(db) => ApiError::unavailable(&e),
+            ref busy if busy.is_busy() => ApiError::unavailable(busy),
             other => ApiError::internal(&other),
         }
-    }
-}
-
-/// Whether the store was too busy to answer in time: no free connection, or SQLite still
-/// locked by another writer after the busy timeout (`SQLITE_BUSY` and its extended codes).
-fn store_busy(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::PoolTimedOut => true,
-        sqlx::Error::Database(d) => d
-            .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-            .and_then(sqlx::error::DatabaseError::code)
-            .and_then(|c| c.parse::<i32>().ok())
-            .is_some_and(|c| c & 0xff == 5),
-        _ => false,
     }
 }
 

@@ -30,3 +30,20 @@ pub enum StoreError {
     #[error("{0}")]
     Unsupported(&'static str),
 }
+
+impl StoreError {
+    /// Whether the store was too busy to answer in time: no free connection, or SQLite
+    /// still locked by another writer after the busy timeout (`SQLITE_BUSY` and its
+    /// extended codes). Worth retrying later, not a fault.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::PoolTimedOut) => true,
+            StoreError::Db(sqlx::Error::Database(d)) => d
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .and_then(sqlx::error::DatabaseError::code)
+                .and_then(|c| c.parse::<i32>().ok())
+                .is_some_and(|c| c & 0xff == 5),
+            _ => false,
+        }
+    }
+}
