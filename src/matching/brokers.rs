@@ -25,6 +25,7 @@ use crate::domain::{EntityKind, Field, Need, NeedStatus, Place, Provider, Provid
 use crate::search::{Filter, IndexError, SearchIndex, SearchRequest};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Providers shown per lead.
 pub const LEAD_PROVIDERS: usize = 3;
@@ -39,7 +40,7 @@ pub const GAP_SCORE: f64 = 0.3;
 #[derive(Debug, Clone, Serialize)]
 pub struct LeadProvider {
     /// The provider record.
-    pub provider: serde_json::Value,
+    pub provider: Arc<Provider>,
     /// Its score for the need.
     pub score: f64,
     /// Why, in one line.
@@ -258,8 +259,7 @@ pub fn leads(
         if let Some(best) = top.first() {
             summary.push_str(&format!(
                 "；最合适：{}（{:.2}）",
-                best.provider["name"].as_str().unwrap_or(""),
-                best.score
+                best.provider.name, best.score
             ));
         }
         if let Some(d) = &need.district {
@@ -320,8 +320,8 @@ pub fn gaps(
         let (code, reason) = gap_reason(&need, best.as_ref());
         out.push(Gap {
             best_provider: best.as_ref().map(|b| ProviderRef {
-                id: b.provider["id"].as_str().unwrap_or("").to_string(),
-                name: b.provider["name"].as_str().unwrap_or("").to_string(),
+                id: b.provider.id.to_string(),
+                name: b.provider.name.clone(),
             }),
             best_score: score,
             code,

@@ -335,10 +335,7 @@ pub async fn exposure_effect(
                     shown.factor(p, policy)
                 }
             });
-            let ranked: Vec<&str> = results
-                .iter()
-                .filter_map(|r| r.provider["id"].as_str())
-                .collect();
+            let ranked: Vec<&str> = results.iter().map(|r| r.provider.id.as_str()).collect();
             shown.record(ranked.iter().copied());
             if let Some(n) = ndcg_at(&ranked, grades, 10) {
                 ndcg.push(n);

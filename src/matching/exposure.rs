@@ -20,7 +20,8 @@
 //! opt out with `"exposure_control": false`. `duijie eval --exposure` measures what it
 //! costs in NDCG and what it spreads.
 
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 /// Rankings remembered.
 pub const WINDOW: usize = 200;
@@ -69,7 +70,7 @@ impl ExposurePolicy {
 #[derive(Debug, Default)]
 pub struct Exposure {
     window: VecDeque<Vec<String>>,
-    counts: HashMap<String, u32>,
+    counts: FxHashMap<String, u32>,
 }
 
 impl Exposure {

@@ -17,11 +17,12 @@ use crate::domain::{
 };
 use crate::rank::model::NeedVectors;
 use crate::rank::{
-    Explanation, Extra, FeedbackStats, Load, NeedSide, PairFeatures, ProviderSide, Ranker,
-    provider_side,
+    Explanation, Extra, FeedbackStats, Load, NeedSide, PairFeatures, ProviderRecord, ProviderSide,
+    Ranker, provider_side,
 };
 use crate::search::{Analyzer, Filter, IndexError, ParsedProvider, SearchIndex, SearchRequest};
 use crate::store::{Store, StoreError};
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -180,6 +181,8 @@ pub struct Candidate {
 pub struct Prepared {
     /// Text searched.
     pub text: String,
+    /// Its analysed words (analysed once: scoring and retrieval both use them).
+    pub words: Vec<String>,
     /// Extra weighted query terms (keywords).
     pub extra_terms: Vec<(String, f32)>,
     /// Service, fields, place, nearness.
@@ -215,7 +218,7 @@ pub struct Inferred {
 #[derive(Debug, Clone, Serialize)]
 pub struct MatchResult {
     /// The provider record.
-    pub provider: serde_json::Value,
+    pub provider: Arc<Provider>,
     /// The score: relevance × the provider side's factor (see [`crate::rank::reciprocity`]),
     /// × the exposure factor when exposure control is on.
     pub score: f64,
@@ -345,17 +348,17 @@ pub async fn match_providers(
                     let shown = lock()?;
                     cands
                         .iter()
-                        .map(|c| {
+                        .filter_map(|c| {
                             let id = c.provider.id.as_str();
-                            (id.to_string(), shown.factor(id, control.policy))
+                            let f = shown.factor(id, control.policy);
+                            (f != 1.0).then(|| (id.to_string(), f))
                         })
-                        .filter(|(_, f)| *f != 1.0)
                         .collect()
                 };
                 let results = rank_with(ctx, &prepared, cands, &terms, limit, |id| {
                     factors.get(id).copied().unwrap_or(1.0)
                 });
-                lock()?.record(results.iter().filter_map(|r| r.provider["id"].as_str()));
+                lock()?.record(results.iter().map(|r| r.provider.id.as_str()));
                 results
             }
         };
@@ -403,7 +406,8 @@ pub fn prepare_need(
         .flat_map(|k| analyzer.distinct_terms(k))
         .map(|t| (t, 2.0))
         .collect();
-    let mut terms = terms_of(analyzer, &text);
+    let words = terms_of(analyzer, &text);
+    let mut terms = words.clone();
     terms.extend(extra_terms.iter().map(|(t, _)| t.clone()));
     let mut inferred = Inferred {
         wants_near: reading.wants_near,
@@ -428,6 +432,7 @@ pub fn prepare_need(
     let vectors = model.map(|m| m.need_vectors(&terms));
     Prepared {
         text,
+        words,
         extra_terms,
         side,
         inferred,
@@ -490,6 +495,7 @@ pub fn prepare_text(
     let vectors = model.map(|m| m.need_vectors(&terms));
     Prepared {
         text: text.to_string(),
+        words: terms,
         extra_terms: Vec::new(),
         side,
         inferred,
@@ -546,11 +552,13 @@ fn candidate_hits(
     let filter = provider_filter.index_filter();
     let by_text = index.search(&SearchRequest {
         text: prepared.text.clone(),
+        words: Some(prepared.words.clone()),
         extra_terms: prepared.extra_terms.clone(),
         filter: filter.clone(),
         limit: TEXT_CANDIDATES,
         ids_only,
         providers: !ids_only,
+        skip_total: true,
         ..SearchRequest::default()
     })?;
     let query_terms: Vec<String> = by_text.terms.iter().map(|(t, _)| t.clone()).collect();
@@ -576,6 +584,7 @@ fn candidate_hits(
             limit: STRUCTURED_CANDIDATES + seen.len(),
             ids_only,
             providers: !ids_only,
+            skip_total: true,
             ..SearchRequest::default()
         })?;
         for h in extra.hits {
@@ -616,49 +625,56 @@ pub fn features(
     c: &Candidate,
     leave_out: (u32, u32),
 ) -> PairFeatures {
+    let rec = ctx.stats.provider(c.provider.id.as_str());
+    features_of(ctx, prepared, c, &rec, leave_out)
+}
+
+/// [`features`] with the provider's feedback record already looked up.
+fn features_of(
+    ctx: Context<'_>,
+    prepared: &Prepared,
+    c: &Candidate,
+    rec: &ProviderRecord,
+    leave_out: (u32, u32),
+) -> PairFeatures {
     let p = &c.provider;
-    let rec = ctx.stats.provider(p.id.as_str());
     let mut extra = Extra {
         active: rec.active,
-        track_record: ctx
-            .stats
-            .track_record(p.id.as_str(), leave_out.0, leave_out.1),
+        track_record: ctx.stats.track_record_of(rec, leave_out.0, leave_out.1),
         ..Extra::default()
     };
-    let profile_fields;
+    let profile;
     let provider_fields: &[Field] = match (ctx.ranker.model(), &prepared.vectors) {
         (Some(m), Some(v)) => {
-            let prof = m.profile(p, c.content, || provider_terms(ctx.analyzer, p));
-            extra.tfidf_cosine = f64::from(crate::rank::text_model::cosine_sparse(
-                &v.tfidf,
-                &prof.tfidf,
-            ));
-            extra.lsa_cosine = f64::from(crate::rank::text_model::cosine_dense(&v.lsa, &prof.lsa));
-            profile_fields = prof.fields.clone();
-            &profile_fields
+            profile = m.profile(p, c.content, || provider_terms(ctx.analyzer, p));
+            extra.tfidf_cosine = f64::from(v.tfidf_cosine(&profile.tfidf));
+            extra.lsa_cosine =
+                f64::from(crate::rank::text_model::cosine_dense(&v.lsa, &profile.lsa));
+            &profile.fields
         }
         _ => &p.fields,
     };
     PairFeatures::compute(&prepared.side, p, provider_fields, c.bm25, extra)
 }
 
-/// One candidate scored: the ranker's score, the provider side, the features.
-struct ScoredPair {
+/// One candidate judged: its score, the ranker's relevance, the provider side, the
+/// features (the explanation's contributions are worked out only for results shown).
+struct Judged {
     score: f64,
     relevance: f64,
     features: PairFeatures,
-    scored: crate::rank::Scored,
     side: ProviderSide,
     load: Load,
 }
 
-/// Scores one candidate: relevance from the ranker, times the provider side (not for the
+/// Judges one candidate: relevance from the ranker, times the provider side (not for the
 /// BM25 floor, which is raw retrieval).
-fn score_pair(ctx: Context<'_>, prepared: &Prepared, c: &Candidate) -> ScoredPair {
-    let f = features(ctx, prepared, c, (0, 0));
-    let scored = ctx.ranker.score(&f);
+fn judge(ctx: Context<'_>, prepared: &Prepared, c: &Candidate) -> Judged {
+    let rec = ctx.stats.provider(c.provider.id.as_str());
+    let f = features_of(ctx, prepared, c, &rec, (0, 0));
+    let relevance = ctx.ranker.score_value(&f);
     let load = Load {
-        active: ctx.stats.provider(c.provider.id.as_str()).active,
+        active: rec.active,
         capacity: c.provider.capacity,
     };
     let side = provider_side(
@@ -672,11 +688,10 @@ fn score_pair(ctx: Context<'_>, prepared: &Prepared, c: &Candidate) -> ScoredPai
         Ranker::Bm25 => 1.0,
         _ => side.factor,
     };
-    ScoredPair {
-        score: scored.score * factor,
-        relevance: scored.score,
+    Judged {
+        score: relevance * factor,
+        relevance,
         features: f,
-        scored,
         side,
         load,
     }
@@ -702,37 +717,51 @@ pub fn rank_with(
     limit: usize,
     mut factor: impl FnMut(&str) -> f64,
 ) -> Vec<MatchResult> {
-    let mut scored: Vec<(Candidate, ScoredPair)> = candidates
-        .into_iter()
+    let mut judged: Vec<Option<Judged>> = candidates
+        .iter()
         .map(|c| {
-            let mut s = score_pair(ctx, prepared, &c);
-            s.score *= factor(c.provider.id.as_str());
-            (c, s)
+            let mut j = judge(ctx, prepared, c);
+            j.score *= factor(c.provider.id.as_str());
+            Some(j)
         })
         .collect();
-    scored.sort_by(|a, b| {
-        b.1.score
-            .total_cmp(&a.1.score)
-            .then_with(|| a.0.provider.id.cmp(&b.0.provider.id))
-    });
-    let query: HashSet<&str> = query_terms.iter().map(String::as_str).collect();
-    scored
-        .into_iter()
-        .take(limit)
-        .map(|(c, s)| {
-            let matched = matched_terms(ctx.analyzer, &c, &query);
-            MatchResult {
-                provider: serde_json::to_value(&*c.provider).expect("providers serialise"),
-                score: s.score,
-                relevance: s.relevance,
+    // Order positions, not the judged pairs themselves (they are large).
+    let mut best: Vec<(f64, usize)> = judged
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (j.as_ref().map_or(0.0, |j| j.score), i))
+        .collect();
+    let by_rank = |a: &(f64, usize), b: &(f64, usize)| {
+        b.0.total_cmp(&a.0).then_with(|| {
+            candidates[a.1]
+                .provider
+                .id
+                .cmp(&candidates[b.1].provider.id)
+        })
+    };
+    if best.len() > limit {
+        best.select_nth_unstable_by(limit - 1, by_rank);
+        best.truncate(limit);
+    }
+    best.sort_by(by_rank);
+    let query: FxHashSet<&str> = query_terms.iter().map(String::as_str).collect();
+    best.into_iter()
+        .filter_map(|(_, i)| {
+            let j = judged[i].take()?;
+            let c = &candidates[i];
+            let matched = matched_terms(ctx.analyzer, c, &query);
+            Some(MatchResult {
+                provider: c.provider.clone(),
+                score: j.score,
+                relevance: j.relevance,
                 explanation: Explanation::new(
-                    s.scored,
-                    &s.features,
+                    ctx.ranker.score(&j.features),
+                    &j.features,
                     prepared.side.service,
                     matched,
                 )
-                .with_provider_side(s.side, s.load),
-            }
+                .with_provider_side(j.side, j.load),
+            })
         })
         .collect()
 }
@@ -745,19 +774,14 @@ pub fn order(
 ) -> Vec<(f64, String)> {
     let mut v: Vec<(f64, String)> = candidates
         .iter()
-        .map(|c| {
-            (
-                score_pair(ctx, prepared, c).score,
-                c.provider.id.to_string(),
-            )
-        })
+        .map(|c| (judge(ctx, prepared, c).score, c.provider.id.to_string()))
         .collect();
     v.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     v
 }
 
 /// Query words that occur in the provider's name, keywords or description, longest first.
-fn matched_terms(analyzer: &Analyzer, c: &Candidate, query: &HashSet<&str>) -> Vec<String> {
+fn matched_terms(analyzer: &Analyzer, c: &Candidate, query: &FxHashSet<&str>) -> Vec<String> {
     let mut out: Vec<String> = c
         .terms
         .get_or_init(|| analyzer.distinct_terms(&provider_text(&c.provider)))

@@ -120,27 +120,39 @@ impl Ranker {
                     }],
                 }
             }
-            Ranker::Baseline => {
-                let contributions: Vec<FeatureContribution> = BASELINE_WEIGHTS
-                    .iter()
-                    .map(|(name, w)| {
-                        let value = f.get(name);
-                        FeatureContribution {
-                            name,
-                            value,
-                            contribution: w * value,
-                        }
+            Ranker::Baseline => Scored {
+                score: self.score_value(f),
+                contributions: baseline_terms(f)
+                    .map(|(name, value, contribution)| FeatureContribution {
+                        name,
+                        value,
+                        contribution,
                     })
-                    .collect();
-                let logit =
-                    BASELINE_BIAS + contributions.iter().map(|c| c.contribution).sum::<f64>();
-                Scored {
-                    score: 1.0 / (1.0 + (-logit).exp()),
-                    contributions,
-                }
+                    .collect(),
+            },
+        }
+    }
+
+    /// The score of [`Ranker::score`] alone, exactly, with nothing allocated: for ranking
+    /// every candidate before explaining the few shown.
+    pub fn score_value(&self, f: &PairFeatures) -> f64 {
+        match self {
+            Ranker::Learned(m) => m.score_value(f),
+            Ranker::Bm25 => f.values[0],
+            Ranker::Baseline => {
+                let logit = BASELINE_BIAS + baseline_terms(f).map(|(_, _, c)| c).sum::<f64>();
+                1.0 / (1.0 + (-logit).exp())
             }
         }
     }
+}
+
+/// The baseline's features: name, value and term of the logit.
+fn baseline_terms(f: &PairFeatures) -> impl Iterator<Item = (&'static str, f64, f64)> + '_ {
+    BASELINE_WEIGHTS.iter().map(|&(name, w)| {
+        let value = f.get(name);
+        (name, value, w * value)
+    })
 }
 
 /// One feature's part in a score.

@@ -18,4 +18,4 @@ pub use baseline::{Explanation, FeatureContribution, Ranker, RankerName, Scored}
 pub use features::{Extra, Geo, NeedSide, PairFeatures};
 pub use model::{ModelError, RankerModel};
 pub use reciprocity::{Load, ProviderSide, SideReason, provider_side};
-pub use stats::FeedbackStats;
+pub use stats::{FeedbackStats, ProviderRecord};

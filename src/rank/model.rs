@@ -10,8 +10,9 @@ use super::features::{NAMES, PairFeatures};
 use super::field_infer::{FieldAccuracy, FieldClassifier};
 use super::text_model::{SparseVec, TextModel};
 use crate::domain::{Field, Provider};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -105,8 +106,10 @@ pub struct RankerModel {
     /// Where each feature sits in [`NAMES`] (rebuilt on load).
     #[serde(skip)]
     slots: Vec<usize>,
+    /// Provider profiles by [`crate::search::content_hash`] of the record (already a
+    /// hash, so keyed with a fast one: read for every candidate of every match).
     #[serde(skip)]
-    profiles: RwLock<HashMap<String, (u64, Arc<Profile>)>>,
+    profiles: RwLock<FxHashMap<u64, Arc<Profile>>>,
 }
 
 /// A small logistic model over named features (the commissioner → enterprise ranker).
@@ -188,6 +191,24 @@ pub struct NeedVectors {
     pub tfidf: SparseVec,
     /// Latent semantic vector.
     pub lsa: Vec<f32>,
+    /// `tfidf` spread out by term index, for dot products against many providers.
+    spread: Vec<f32>,
+}
+
+impl NeedVectors {
+    /// The TF-IDF cosine with a provider's vector: [`super::text_model::cosine_sparse`],
+    /// exactly (the same products summed in the same order), but by lookup into the
+    /// spread-out need vector rather than a merge walk: one pass over the provider's
+    /// terms, no branches to mispredict. Scoring hundreds of candidates per need does this.
+    pub fn tfidf_cosine(&self, provider: &SparseVec) -> f32 {
+        let mut dot = 0.0f32;
+        for &(i, w) in &provider.0 {
+            if let Some(&v) = self.spread.get(i as usize) {
+                dot += v * w;
+            }
+        }
+        dot
+    }
 }
 
 impl RankerModel {
@@ -220,7 +241,7 @@ impl RankerModel {
             field_accuracy: None,
             commissioner: None,
             slots: Vec::new(),
-            profiles: RwLock::new(HashMap::new()),
+            profiles: RwLock::new(FxHashMap::default()),
         };
         m.check()?;
         Ok(m)
@@ -294,36 +315,52 @@ impl RankerModel {
 
     /// Scores one pair; contributions are exact terms of the logit.
     pub fn score(&self, f: &PairFeatures) -> Scored {
-        let mut logit = self.bias;
-        let contributions = self
-            .feature_names
-            .iter()
-            .enumerate()
-            .map(|(i, _)| {
-                let value = f.values[self.slots[i]];
-                let c = self.weights[i] * (value - self.mean[i]) / self.std[i];
-                logit += c;
-                FeatureContribution {
-                    name: NAMES[self.slots[i]],
-                    value,
-                    contribution: c,
-                }
+        let contributions: Vec<FeatureContribution> = self
+            .terms(f)
+            .map(|(slot, value, contribution)| FeatureContribution {
+                name: NAMES[slot],
+                value,
+                contribution,
             })
             .collect();
         Scored {
-            score: 1.0 / (1.0 + (-logit).exp()),
+            score: self.score_value(f),
             contributions,
         }
+    }
+
+    /// The score of [`RankerModel::score`] alone (nothing allocated: for ranking every
+    /// candidate before explaining the few shown). Sums the same terms in the same order,
+    /// so the two agree exactly.
+    pub fn score_value(&self, f: &PairFeatures) -> f64 {
+        let logit = self.terms(f).fold(self.bias, |acc, (_, _, c)| acc + c);
+        1.0 / (1.0 + (-logit).exp())
+    }
+
+    /// Each feature's slot in [`NAMES`], value and term of the logit, in weight order.
+    fn terms<'a>(&'a self, f: &'a PairFeatures) -> impl Iterator<Item = (usize, f64, f64)> + 'a {
+        self.slots.iter().enumerate().map(|(i, &slot)| {
+            let value = f.values[slot];
+            (
+                slot,
+                value,
+                self.weights[i] * (value - self.mean[i]) / self.std[i],
+            )
+        })
     }
 
     /// Text vectors of a need's analysed terms.
     pub fn need_vectors(&self, terms: &[String]) -> NeedVectors {
         let tfidf = self.text.tfidf(terms);
         let lsa = self.text.embed(&tfidf);
-        NeedVectors { tfidf, lsa }
+        let mut spread = vec![0.0f32; tfidf.0.last().map_or(0, |&(i, _)| i as usize + 1)];
+        for &(i, w) in &tfidf.0 {
+            spread[i as usize] = w;
+        }
+        NeedVectors { tfidf, lsa, spread }
     }
 
-    /// The profile of a provider, cached by id and content (`content` is
+    /// The profile of a provider, cached by its content (`content` is
     /// [`crate::search::content_hash`] of the stored record). `terms` analyses the
     /// provider's text when the profile is not cached.
     pub fn profile(
@@ -332,10 +369,8 @@ impl RankerModel {
         content: u64,
         terms: impl FnOnce() -> Vec<String>,
     ) -> Arc<Profile> {
-        let key = content;
         if let Ok(cache) = self.profiles.read()
-            && let Some((k, prof)) = cache.get(p.id.as_str())
-            && *k == key
+            && let Some(prof) = cache.get(&content)
         {
             return prof.clone();
         }
@@ -357,7 +392,7 @@ impl RankerModel {
             if cache.len() >= PROFILE_CACHE_LIMIT {
                 cache.clear();
             }
-            cache.insert(p.id.to_string(), (key, prof.clone()));
+            cache.insert(content, prof.clone());
         }
         prof
     }
@@ -394,6 +429,32 @@ mod tests {
         );
         let prof = m.profile(&p, 1, || vec!["中试".to_string(), "熟化".to_string()]);
         assert_eq!(prof.lsa.len(), m.text.dims());
+    }
+
+    #[test]
+    fn the_spread_tfidf_cosine_equals_the_merge_walk_exactly() {
+        let m = RankerModel::from_json(include_str!("../../models/ranker-demo-1.json")).unwrap();
+        let texts = [
+            vec!["中试", "熟化", "放大", "工艺", "中试"],
+            vec!["检测", "认证", "电池", "熟化"],
+            vec!["工艺", "电池", "从未见过的词"],
+            vec![],
+        ];
+        let terms = |t: &Vec<&str>| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for need in &texts {
+            let v = m.need_vectors(&terms(need));
+            for provider in &texts {
+                let p = m.text.tfidf(&terms(provider));
+                let walk = crate::rank::text_model::cosine_sparse(&v.tfidf, &p);
+                assert_eq!(
+                    v.tfidf_cosine(&p).to_bits(),
+                    walk.to_bits(),
+                    "{need:?} · {provider:?}"
+                );
+            }
+        }
+        let v = m.need_vectors(&terms(&texts[0]));
+        assert!(v.tfidf_cosine(&v.tfidf) > 0.99, "a vector with itself");
     }
 
     #[test]

@@ -9,11 +9,12 @@
 //! [`FeedbackStats::set_need_closed`], which releases the providers' load at once.
 
 use crate::domain::{Feedback, FeedbackEvent};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Per-provider counts.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ProviderRecord {
     /// Needs this provider was engaged on (contacted, accepted, rejected or deal).
     pub engaged: u32,
@@ -26,7 +27,8 @@ pub struct ProviderRecord {
 /// Feedback aggregates.
 #[derive(Debug, Clone, Default)]
 pub struct FeedbackStats {
-    providers: HashMap<String, ProviderRecord>,
+    /// Keyed with a fast hash: read for every candidate of every match.
+    providers: FxHashMap<String, ProviderRecord>,
     /// (need, provider) pairs already counted as engaged / accepted.
     engaged_pairs: HashSet<(String, String)>,
     accepted_pairs: HashSet<(String, String)>,
@@ -271,7 +273,11 @@ impl FeedbackStats {
     /// Smoothed acceptance rate of a provider, leaving out `exclude` engagements and
     /// `exclude_accepted` acceptances (the pair being scored, when training on it).
     pub fn track_record(&self, id: &str, exclude: u32, exclude_accepted: u32) -> f64 {
-        let r = self.provider(id);
+        self.track_record_of(&self.provider(id), exclude, exclude_accepted)
+    }
+
+    /// [`FeedbackStats::track_record`] of a record already looked up.
+    pub fn track_record_of(&self, r: &ProviderRecord, exclude: u32, exclude_accepted: u32) -> f64 {
         let engaged = f64::from(r.engaged.saturating_sub(exclude));
         let accepted = f64::from(r.accepted.saturating_sub(exclude_accepted));
         (accepted + PRIOR_WEIGHT * self.global_rate()) / (engaged + PRIOR_WEIGHT)

@@ -45,6 +45,9 @@ pub struct Filter {
 pub struct SearchRequest {
     /// Free text (may be empty: then filters alone select).
     pub text: String,
+    /// The analysed words of `text`, when the caller has them already (then `text` is not
+    /// analysed again).
+    pub words: Option<Vec<String>>,
     /// Extra weighted terms (already normalised), e.g. a need's keywords.
     pub extra_terms: Vec<(String, f32)>,
     /// Hard filters.
@@ -64,6 +67,10 @@ pub struct SearchRequest {
     /// before in the same document is neither read nor parsed again (`doc` stays empty).
     /// The serving path of matching.
     pub providers: bool,
+    /// Do not count every match (`SearchResults::total` is then the hits returned): the
+    /// count visits every matching document, while the best `limit` alone can skip
+    /// blocks that cannot enter them.
+    pub skip_total: bool,
 }
 
 /// One hit.
@@ -111,26 +118,34 @@ impl SearchIndex {
     /// The weighted terms of a text: distinct analysed words (weight grows with
     /// repetition), then their synonyms at a lower weight.
     pub fn query_terms(&self, text: &str, extra: &[(String, f32)]) -> Vec<(String, f32)> {
+        let words = self.analyzer.terms(text).into_iter().map(|t| t.text);
+        self.weigh_query_words(words, extra, &[])
+    }
+
+    /// [`SearchIndex::query_terms`] of analysed words; the informativeness of words beyond
+    /// [`MAX_QUERY_TERMS`] is judged on the text fields of `kinds` (all when empty).
+    fn weigh_query_words(
+        &self,
+        analysed: impl IntoIterator<Item = String>,
+        extra: &[(String, f32)],
+        kinds: &[EntityKind],
+    ) -> Vec<(String, f32)> {
         let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
-        for (pos, t) in self.analyzer.terms(text).into_iter().enumerate() {
-            counts.entry(t.text).or_insert((0, pos)).0 += 1;
+        for (pos, t) in analysed.into_iter().enumerate() {
+            counts.entry(t).or_insert((0, pos)).0 += 1;
         }
         let mut words: Vec<(String, usize, usize)> =
             counts.into_iter().map(|(w, (n, p))| (w, n, p)).collect();
         if words.len() > MAX_QUERY_TERMS {
             let searcher = self.reader.searcher();
             let n = searcher.num_docs().max(1) as f32;
+            let fields = self.text_fields(kinds);
             let informative = |w: &str, tf: usize| -> f32 {
-                let df = [
-                    self.fields.body,
-                    self.fields.name,
-                    self.fields.pbody,
-                    self.fields.pname,
-                ]
-                .into_iter()
-                .map(|f| searcher.doc_freq(&Term::from_field_text(f, w)).unwrap_or(0))
-                .max()
-                .unwrap_or(0) as f32;
+                let df = fields
+                    .iter()
+                    .map(|&(f, _)| searcher.doc_freq(&Term::from_field_text(f, w)).unwrap_or(0))
+                    .max()
+                    .unwrap_or(0) as f32;
                 (1.0 + (tf as f32).ln()) * (n / (df + 1.0)).ln().max(0.0)
             };
             let mut scored: Vec<(f32, (String, usize, usize))> = words
@@ -277,7 +292,15 @@ impl SearchIndex {
 
     /// Runs a search on the current snapshot. CPU-bound: call it off the async threads.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
-        let terms = self.query_terms(&req.text, &req.extra_terms);
+        let terms = match &req.words {
+            Some(words) => {
+                self.weigh_query_words(words.iter().cloned(), &req.extra_terms, &req.filter.kinds)
+            }
+            None => {
+                let words = self.analyzer.terms(&req.text).into_iter().map(|t| t.text);
+                self.weigh_query_words(words, &req.extra_terms, &req.filter.kinds)
+            }
+        };
         let text = self.text_query(&terms, &req.filter.kinds);
         let mut clauses = self.filter_clauses(&req.filter);
         let has_text = text.is_some();
@@ -289,15 +312,16 @@ impl SearchIndex {
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         let limit = req.limit.max(1);
-        let (top, total) = searcher.search(
-            &query,
-            &(
-                TopDocs::with_limit(limit)
-                    .and_offset(req.offset)
-                    .order_by_score(),
-                Count,
-            ),
-        )?;
+        let best = TopDocs::with_limit(limit)
+            .and_offset(req.offset)
+            .order_by_score();
+        let (top, total) = if req.skip_total {
+            let top = searcher.search(&query, &best)?;
+            let n = top.len();
+            (top, n)
+        } else {
+            searcher.search(&query, &(best, Count))?
+        };
         // Snippet generators per text field, built on first use.
         let mut generators: HashMap<tantivy::schema::Field, SnippetGenerator> = HashMap::new();
         let mut snippet_of = |field, d: &TantivyDocument, chars| -> Result<String, IndexError> {
