@@ -248,7 +248,7 @@ fn match_request(w: &World, input: &Input) {
                     "score {} relevance {} for {}",
                     r.score,
                     r.relevance,
-                    r.provider["id"]
+                    r.provider.id
                 );
             }
             for pair in answer.results.windows(2) {

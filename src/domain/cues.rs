@@ -2,8 +2,10 @@
 //! districts it names and whether it insists on being near. Simple cue-word tables —
 //! transparent and cheap; a request's explicit values always win over what is read here.
 
+use super::phrases::PhraseSet;
 use super::place::districts_mentioned;
 use super::vocab::{Field, Service};
+use std::sync::OnceLock;
 
 const SERVICE_CUES: &[(Service, &[&str])] = &[
     (
@@ -245,30 +247,57 @@ pub struct Reading {
     pub wants_near: bool,
 }
 
-fn count(text: &str, cues: &[&str]) -> usize {
-    cues.iter().filter(|c| text.contains(*c)).count()
+/// Every cue word in one automaton: the service cues, then the field cues, then the
+/// near cues, in table order.
+fn cue_words() -> &'static PhraseSet {
+    static CUES: OnceLock<PhraseSet> = OnceLock::new();
+    CUES.get_or_init(|| {
+        let words: Vec<&str> = SERVICE_CUES
+            .iter()
+            .flat_map(|(_, c)| c.iter().copied())
+            .chain(FIELD_CUES.iter().flat_map(|(_, c)| c.iter().copied()))
+            .chain(NEAR_CUES.iter().copied())
+            .collect();
+        PhraseSet::new(&words)
+    })
 }
 
 /// Reads service, fields, districts and nearness from `text`.
 pub fn read(text: &str) -> Reading {
+    // Cue words have no capitals: matching them in the lower-cased text is matching them
+    // case-insensitively, and the near cues (all Chinese) match there as in the text.
     let lower = text.to_lowercase();
-    let service = SERVICE_CUES
+    let present = cue_words().present(&lower);
+    let mut next = 0;
+    let mut count = |cues: &[&str]| {
+        let n = present[next..next + cues.len()]
+            .iter()
+            .filter(|p| **p)
+            .count();
+        next += cues.len();
+        n
+    };
+    let services: Vec<(Service, usize)> = SERVICE_CUES
         .iter()
-        .map(|(s, cues)| (*s, count(&lower, cues)))
+        .map(|(s, cues)| (*s, count(cues)))
+        .collect();
+    let mut fields: Vec<(Field, usize)> = FIELD_CUES
+        .iter()
+        .map(|(f, cues)| (*f, count(cues)))
+        .collect();
+    let wants_near = count(NEAR_CUES) > 0;
+    let service = services
+        .into_iter()
         .filter(|(_, n)| *n > 0)
         .max_by_key(|(s, n)| (*n, std::cmp::Reverse(*s)))
         .map(|(s, _)| s);
-    let mut fields: Vec<(Field, usize)> = FIELD_CUES
-        .iter()
-        .map(|(f, cues)| (*f, count(&lower, cues)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
+    fields.retain(|(_, n)| *n > 0);
     fields.sort_by_key(|(f, n)| (std::cmp::Reverse(*n), *f));
     Reading {
         service,
         fields: fields.into_iter().take(2).map(|(f, _)| f).collect(),
         districts: districts_mentioned(text),
-        wants_near: count(text, NEAR_CUES) > 0,
+        wants_near,
     }
 }
 

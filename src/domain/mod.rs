@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod cues;
+pub mod phrases;
 pub mod place;
 pub mod records;
 pub mod validate;

@@ -2,6 +2,7 @@
 //! districts, their short forms and their neighbours (shipped in `districts.txt`), plus
 //! `全市` (the whole city) and places outside Chongqing.
 
+use super::phrases::PhraseSet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -205,20 +206,21 @@ impl<'de> Deserialize<'de> for Place {
 /// Finds the districts a free text mentions (`最好在璧山附近` → 璧山区), longest match first,
 /// without overlaps.
 pub fn districts_mentioned(text: &str) -> Vec<&'static str> {
+    static MENTIONS: OnceLock<PhraseSet> = OnceLock::new();
+    let mentions = Districts::get().mentions();
+    let occurrences = MENTIONS
+        .get_or_init(|| PhraseSet::new(&mentions.iter().map(|(m, _)| *m).collect::<Vec<_>>()))
+        .occurrences(text);
     let mut found: Vec<&'static str> = Vec::new();
     let mut taken: Vec<(usize, usize)> = Vec::new();
-    for (mention, name) in Districts::get().mentions() {
-        let mut from = 0;
-        while let Some(pos) = text[from..].find(mention) {
-            let start = from + pos;
-            let end = start + mention.len();
+    for ((_, name), spans) in mentions.iter().zip(occurrences) {
+        for (start, end) in spans {
             if !taken.iter().any(|&(s, e)| start < e && s < end) {
                 taken.push((start, end));
                 if !found.contains(name) {
                     found.push(name);
                 }
             }
-            from = end;
         }
     }
     found

@@ -22,9 +22,9 @@ use crate::rank::{
 };
 use crate::search::{Analyzer, Filter, IndexError, ParsedProvider, SearchIndex, SearchRequest};
 use crate::store::{Store, StoreError};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 
 /// Providers taken by text relevance.
@@ -344,7 +344,7 @@ pub async fn match_providers(
                         .lock()
                         .map_err(|_| IndexError::Task("exposure lock poisoned".into()))
                 };
-                let factors: HashMap<String, f64> = {
+                let factors: FxHashMap<String, f64> = {
                     let shown = lock()?;
                     cands
                         .iter()

@@ -132,9 +132,9 @@ pub struct SearchIndex {
     /// Serialises catch-ups: one writer applies the log at a time.
     sync: tokio::sync::Mutex<()>,
     dir: PathBuf,
-    /// Parsed providers by id hash, with the document they were parsed from.
-    providers:
-        std::sync::RwLock<std::collections::HashMap<u64, (SegmentId, DocId, ParsedProvider)>>,
+    /// Parsed providers by id hash (already a hash, so keyed with a fast one), with the
+    /// document they were parsed from.
+    providers: std::sync::RwLock<rustc_hash::FxHashMap<u64, (SegmentId, DocId, ParsedProvider)>>,
 }
 
 /// A provider record parsed from its stored document.

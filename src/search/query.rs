@@ -76,7 +76,8 @@ pub struct SearchRequest {
 /// One hit.
 #[derive(Debug, Clone)]
 pub struct Hit {
-    /// Entity id (empty for `ids_only` searches: use `id_hash`).
+    /// Entity id (empty for `ids_only` and `providers` searches: use `id_hash`, or the
+    /// parsed provider's id).
     pub id: String,
     /// [`crate::search::id_hash`] of kind and id.
     pub id_hash: u64,
@@ -360,10 +361,7 @@ impl SearchIndex {
                     None
                 };
                 hits.push(Hit {
-                    id: provider
-                        .as_ref()
-                        .map(|p| p.provider.id.to_string())
-                        .unwrap_or_default(),
+                    id: String::new(),
                     id_hash,
                     kind,
                     score: if has_text { score } else { 0.0 },
