@@ -10,6 +10,8 @@
 # Usage (from anywhere):  bash bench/run.sh [RECORDS ...]     default: 10000 100000 1000000
 #   BENCH_SECONDS=15      length of each wrk run
 #   BENCH_CONNECTIONS=8   concurrent connections of the loaded runs (latency runs use 1)
+#   BENCH_REPEAT=3        wrk runs per figure, duijie and raw tantivy alternating; the table
+#                         shows the median run (by req/s) and lists every run's req/s
 #   BENCH_ASSIGN=1        also time the assignment of 1,000 commissioners × 20,000 enterprises
 #   BENCH_TRAIN=1         also time training on each world (default on)
 #   BENCH_OUT=FILE        where the figures go (default bench/results/<date>.md)
@@ -21,6 +23,7 @@ root=$(pwd)
 secs=${BENCH_SECONDS:-15}
 conns=${BENCH_CONNECTIONS:-8}
 train=${BENCH_TRAIN:-1}
+repeat=${BENCH_REPEAT:-3}
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(10000 100000 1000000)
 command -v wrk >/dev/null || { echo "需要 wrk（apt-get install wrk）" >&2; exit 2; }
@@ -80,10 +83,20 @@ m = re.search(r"Socket errors: (.*)", t)
 if m: errs += sum(int(x) for x in re.findall(r"\d+", m.group(1)))
 print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errs}")'
 }
+# median RUN... (each "rps p50 p99 errors") -> "rps p50 p99 errors every-rps": the median
+# run by req/s (the lower middle for an even count), errors summed over all runs.
+median() {
+  python3 -c '
+import sys
+runs = sorted((r.split() for r in sys.argv[1:]), key=lambda r: float(r[0]))
+m = runs[(len(runs) - 1) // 2]
+errs = sum(int(r[3]) for r in runs)
+print(m[0], m[1], m[2], errs, "/".join(r.split()[0] for r in sys.argv[1:]))' "$@"
+}
 
 say ""
 say "## Run of $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-say "wrk: 1 thread, ${secs} s per run; loaded runs ${conns} connections, latency runs 1 connection."
+say "wrk: 1 thread, ${secs} s per run; loaded runs ${conns} connections, latency runs 1 connection; each figure is the median of ${repeat} runs (duijie and raw tantivy alternating), every run's req/s in the last column."
 
 for records in "${sizes[@]}"; do
   w=$work/$records
@@ -158,15 +171,20 @@ PY
   load "$w/search.lua" "$floor" "$conns" > /dev/null
   secs=$secs_saved
   say ""
-  say "| request | server | connections | req/s | p50 ms | p99 ms | errors |"
-  say "| --- | --- | --- | --- | --- | --- | --- |"
+  say "| request | server | connections | req/s | p50 ms | p99 ms | errors | every run, req/s |"
+  say "| --- | --- | --- | --- | --- | --- | --- | --- |"
   for what in match search; do
     for c in 1 "$conns"; do
-      read -r a b d e <<< "$(load "$w/$what.lua" "$ours" "$c")"
-      read -r fa fb fd fe <<< "$(load "$w/$what.lua" "$floor" "$c")"
-      say "| /v1/$what | duijie | $c | $a | $b | $d | $e |"
-      say "| /v1/$what | raw tantivy | $c | $fa | $fb | $fd | $fe |"
-      say "| /v1/$what | ratio duijie/raw | $c | $(python3 -c "print('%.2f' % (float('$a') / max(float('$fa'), 1)))") | $(python3 -c "print('%.2f' % (float('$b') / max(float('$fb'), 1e-9)))") | $(python3 -c "print('%.2f' % (float('$d') / max(float('$fd'), 1e-9)))") | |"
+      ours_runs=(); raw_runs=()
+      for _ in $(seq "$repeat"); do
+        ours_runs+=("$(load "$w/$what.lua" "$ours" "$c")")
+        raw_runs+=("$(load "$w/$what.lua" "$floor" "$c")")
+      done
+      read -r a b d e ar <<< "$(median "${ours_runs[@]}")"
+      read -r fa fb fd fe far <<< "$(median "${raw_runs[@]}")"
+      say "| /v1/$what | duijie | $c | $a | $b | $d | $e | $ar |"
+      say "| /v1/$what | raw tantivy | $c | $fa | $fb | $fd | $fe | $far |"
+      say "| /v1/$what | ratio duijie/raw | $c | $(python3 -c "print('%.2f' % (float('$a') / max(float('$fa'), 1)))") | $(python3 -c "print('%.2f' % (float('$b') / max(float('$fb'), 1e-9)))") | $(python3 -c "print('%.2f' % (float('$d') / max(float('$fd'), 1e-9)))") | | |"
     done
   done
   say ""
