@@ -81,15 +81,15 @@ pub struct NeedSide {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Geo {
     /// Both in the same district.
-    SameDistrict(String),
+    SameDistrict(&'static str),
     /// The provider lists the need's district among those it serves.
-    Serves(String),
+    Serves(&'static str),
     /// The provider is in a neighbouring district.
-    Neighbour(String),
+    Neighbour(&'static str),
     /// The provider serves the whole city.
     CityWide,
-    /// Both in Chongqing, not close.
-    SameCity(String),
+    /// Both in Chongqing, not close (the provider's district).
+    SameCity(&'static str),
     /// The provider is outside Chongqing.
     Outside(String),
     /// The need names no place.
@@ -109,21 +109,21 @@ impl Geo {
         if let Some(Place::District(pd)) = base
             && pd == nd
         {
-            return Geo::SameDistrict(pd.to_string());
+            return Geo::SameDistrict(pd);
         }
         if p.served_districts.iter().any(|s| s == &Place::District(nd)) {
-            return Geo::Serves(nd.to_string());
+            return Geo::Serves(nd);
         }
         if let Some(Place::District(pd)) = base
             && Districts::get().are_neighbours(pd, nd)
         {
-            return Geo::Neighbour(pd.to_string());
+            return Geo::Neighbour(pd);
         }
         if base == Some(&Place::CityWide) || p.served_districts.contains(&Place::CityWide) {
             return Geo::CityWide;
         }
         match base {
-            Some(Place::District(pd)) => Geo::SameCity(pd.to_string()),
+            Some(Place::District(pd)) => Geo::SameCity(pd),
             Some(Place::Outside(o)) => Geo::Outside(o.clone()),
             _ => Geo::Unknown,
         }

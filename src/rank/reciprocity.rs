@@ -145,7 +145,8 @@ pub fn provider_side(
                 .map(|p| p.name().to_string())
                 .unwrap_or_else(|| "需求所在地".into());
             let at = match geo {
-                Geo::SameCity(d) | Geo::Outside(d) => format!("位于{d}"),
+                Geo::SameCity(d) => format!("位于{d}"),
+                Geo::Outside(d) => format!("位于{d}"),
                 _ => "所在地不明".to_string(),
             };
             add(
