@@ -120,16 +120,14 @@ impl SearchIndex {
     /// repetition), then their synonyms at a lower weight.
     pub fn query_terms(&self, text: &str, extra: &[(String, f32)]) -> Vec<(String, f32)> {
         let words = self.analyzer.terms(text).into_iter().map(|t| t.text);
-        self.weigh_query_words(words, extra, &[])
+        self.weigh_query_words(words, extra)
     }
 
-    /// [`SearchIndex::query_terms`] of analysed words; the informativeness of words beyond
-    /// [`MAX_QUERY_TERMS`] is judged on the text fields of `kinds` (all when empty).
+    /// [`SearchIndex::query_terms`] of analysed words.
     fn weigh_query_words(
         &self,
         analysed: impl IntoIterator<Item = String>,
         extra: &[(String, f32)],
-        kinds: &[EntityKind],
     ) -> Vec<(String, f32)> {
         let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
         for (pos, t) in analysed.into_iter().enumerate() {
@@ -140,7 +138,7 @@ impl SearchIndex {
         if words.len() > MAX_QUERY_TERMS {
             let searcher = self.reader.searcher();
             let n = searcher.num_docs().max(1) as f32;
-            let fields = self.text_fields(kinds);
+            let fields = self.text_fields(&[]);
             let informative = |w: &str, tf: usize| -> f32 {
                 let df = fields
                     .iter()
@@ -294,13 +292,8 @@ impl SearchIndex {
     /// Runs a search on the current snapshot. CPU-bound: call it off the async threads.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, IndexError> {
         let terms = match &req.words {
-            Some(words) => {
-                self.weigh_query_words(words.iter().cloned(), &req.extra_terms, &req.filter.kinds)
-            }
-            None => {
-                let words = self.analyzer.terms(&req.text).into_iter().map(|t| t.text);
-                self.weigh_query_words(words, &req.extra_terms, &req.filter.kinds)
-            }
+            Some(words) => self.weigh_query_words(words.iter().cloned(), &req.extra_terms),
+            None => self.query_terms(&req.text, &req.extra_terms),
         };
         let text = self.text_query(&terms, &req.filter.kinds);
         let mut clauses = self.filter_clauses(&req.filter);
