@@ -717,27 +717,21 @@ pub fn rank_with(
     limit: usize,
     mut factor: impl FnMut(&str) -> f64,
 ) -> Vec<MatchResult> {
-    let mut judged: Vec<Option<Judged>> = candidates
+    let judged: Vec<Judged> = candidates
         .iter()
         .map(|c| {
             let mut j = judge(ctx, prepared, c);
             j.score *= factor(c.provider.id.as_str());
-            Some(j)
+            j
         })
         .collect();
     // Order positions, not the judged pairs themselves (they are large).
-    let mut best: Vec<(f64, usize)> = judged
-        .iter()
-        .enumerate()
-        .map(|(i, j)| (j.as_ref().map_or(0.0, |j| j.score), i))
-        .collect();
-    let by_rank = |a: &(f64, usize), b: &(f64, usize)| {
-        b.0.total_cmp(&a.0).then_with(|| {
-            candidates[a.1]
-                .provider
-                .id
-                .cmp(&candidates[b.1].provider.id)
-        })
+    let mut best: Vec<usize> = (0..judged.len()).collect();
+    let by_rank = |a: &usize, b: &usize| {
+        judged[*b]
+            .score
+            .total_cmp(&judged[*a].score)
+            .then_with(|| candidates[*a].provider.id.cmp(&candidates[*b].provider.id))
     };
     if best.len() > limit {
         best.select_nth_unstable_by(limit - 1, by_rank);
@@ -746,11 +740,9 @@ pub fn rank_with(
     best.sort_by(by_rank);
     let query: FxHashSet<&str> = query_terms.iter().map(String::as_str).collect();
     best.into_iter()
-        .filter_map(|(_, i)| {
-            let j = judged[i].take()?;
-            let c = &candidates[i];
-            let matched = matched_terms(ctx.analyzer, c, &query);
-            Some(MatchResult {
+        .map(|i| {
+            let (j, c) = (&judged[i], &candidates[i]);
+            MatchResult {
                 provider: c.provider.clone(),
                 score: j.score,
                 relevance: j.relevance,
@@ -758,10 +750,10 @@ pub fn rank_with(
                     ctx.ranker.score(&j.features),
                     &j.features,
                     prepared.side.service,
-                    matched,
+                    matched_terms(ctx.analyzer, c, &query),
                 )
-                .with_provider_side(j.side, j.load),
-            })
+                .with_provider_side(j.side.clone(), j.load),
+            }
         })
         .collect()
 }
