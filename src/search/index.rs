@@ -135,6 +135,11 @@ pub struct SearchIndex {
     /// Parsed providers by id hash (already a hash, so keyed with a fast one), with the
     /// document they were parsed from.
     providers: std::sync::RwLock<rustc_hash::FxHashMap<u64, (SegmentId, DocId, ParsedProvider)>>,
+    /// Term weights of the current snapshot (see [`super::weights`]).
+    pub(super) weights: Arc<super::weights::WeightCache>,
+    /// Document frequencies of words over all text fields (the highest), of the current
+    /// snapshot: how long texts choose their query words.
+    pub(super) doc_freqs: super::weights::SnapshotCache<String, u64>,
 }
 
 /// A provider record parsed from its stored document.
@@ -242,6 +247,8 @@ impl SearchIndex {
             sync: tokio::sync::Mutex::new(()),
             dir,
             providers: Default::default(),
+            weights: Default::default(),
+            doc_freqs: Default::default(),
         })
     }
 

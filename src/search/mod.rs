@@ -12,6 +12,7 @@
 mod index;
 mod query;
 pub mod text;
+mod weights;
 
 pub use index::{IndexError, IndexStatus, ParsedProvider, SearchIndex, content_hash, id_hash};
 pub use query::{Filter, Hit, SearchRequest, SearchResults};

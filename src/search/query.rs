@@ -4,10 +4,11 @@
 
 use super::index::{IndexError, ParsedProvider, SearchIndex};
 use super::text::ZhTokenizer;
+use super::weights::CachedTermQuery;
 use crate::domain::{EntityKind, Field, NeedStatus, ProviderType, Service};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
@@ -137,14 +138,19 @@ impl SearchIndex {
             counts.into_iter().map(|(w, (n, p))| (w, n, p)).collect();
         if words.len() > MAX_QUERY_TERMS {
             let searcher = self.reader.searcher();
+            let generation = searcher.generation().generation_id();
             let n = searcher.num_docs().max(1) as f32;
             let fields = self.text_fields(&[]);
             let informative = |w: &str, tf: usize| -> f32 {
-                let df = fields
-                    .iter()
-                    .map(|&(f, _)| searcher.doc_freq(&Term::from_field_text(f, w)).unwrap_or(0))
-                    .max()
-                    .unwrap_or(0) as f32;
+                let df = self.doc_freqs.get(generation, w).unwrap_or_else(|| {
+                    let df = fields
+                        .iter()
+                        .map(|&(f, _)| searcher.doc_freq(&Term::from_field_text(f, w)).unwrap_or(0))
+                        .max()
+                        .unwrap_or(0);
+                    self.doc_freqs.put(generation, w.to_string(), df);
+                    df
+                }) as f32;
                 (1.0 + (tf as f32).ln()) * (n / (df + 1.0)).ln().max(0.0)
             };
             let mut scored: Vec<(f32, (String, usize, usize))> = words
@@ -212,9 +218,10 @@ impl SearchIndex {
             Vec::with_capacity(terms.len() * fields.len());
         for (t, w) in terms {
             for &(field, boost) in &fields {
-                let q = TermQuery::new(
+                let q = CachedTermQuery::new(
                     Term::from_field_text(field, t),
                     IndexRecordOption::WithFreqs,
+                    self.weights.clone(),
                 );
                 clauses.push((
                     Occur::Should,
@@ -232,14 +239,19 @@ impl SearchIndex {
             if values.is_empty() {
                 return;
             }
-            let terms: Vec<Term> = values
+            // What `BooleanQuery::new_multiterms_query` builds, with cached weights.
+            let any: Vec<(Occur, Box<dyn Query>)> = values
                 .into_iter()
-                .map(|v| Term::from_field_text(field, v))
+                .map(|v| {
+                    let q: Box<dyn Query> = Box::new(CachedTermQuery::new(
+                        Term::from_field_text(field, v),
+                        IndexRecordOption::WithFreqs,
+                        self.weights.clone(),
+                    ));
+                    (Occur::Should, q)
+                })
                 .collect();
-            out.push((
-                Occur::Must,
-                Box::new(BooleanQuery::new_multiterms_query(terms)),
-            ));
+            out.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         };
         any_of(f.kind, filter.kinds.iter().map(|k| k.code()).collect());
         any_of(
