@@ -209,6 +209,15 @@ impl SearchIndex {
         out
     }
 
+    /// A term query on `text` in `field`, its weight shared per snapshot.
+    fn term_query(&self, field: tantivy::schema::Field, text: &str) -> CachedTermQuery {
+        CachedTermQuery::new(
+            Term::from_field_text(field, text),
+            IndexRecordOption::WithFreqs,
+            self.weights.clone(),
+        )
+    }
+
     fn text_query(&self, terms: &[(String, f32)], kinds: &[EntityKind]) -> Option<Box<dyn Query>> {
         if terms.is_empty() {
             return None;
@@ -218,11 +227,7 @@ impl SearchIndex {
             Vec::with_capacity(terms.len() * fields.len());
         for (t, w) in terms {
             for &(field, boost) in &fields {
-                let q = CachedTermQuery::new(
-                    Term::from_field_text(field, t),
-                    IndexRecordOption::WithFreqs,
-                    self.weights.clone(),
-                );
+                let q = self.term_query(field, t);
                 clauses.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(Box::new(q), w * boost)),
@@ -243,11 +248,7 @@ impl SearchIndex {
             let any: Vec<(Occur, Box<dyn Query>)> = values
                 .into_iter()
                 .map(|v| {
-                    let q: Box<dyn Query> = Box::new(CachedTermQuery::new(
-                        Term::from_field_text(field, v),
-                        IndexRecordOption::WithFreqs,
-                        self.weights.clone(),
-                    ));
+                    let q: Box<dyn Query> = Box::new(self.term_query(field, v));
                     (Occur::Should, q)
                 })
                 .collect();
