@@ -123,6 +123,10 @@ pub enum Command {
         /// Name the new model (letters, digits, `-`, `_`, `.`); default: the UTC time.
         #[arg(long)]
         version_name: Option<String>,
+        /// Also learn from graded judgments (data-model.md format; repeatable): a
+        /// hand-written training corpus, as `models/train-default.sh` uses.
+        #[arg(long)]
+        judgments: Vec<PathBuf>,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -227,8 +231,19 @@ pub async fn run(cli: Cli) -> Result<i32> {
             test_share,
             json,
             version_name,
+            judgments,
             data,
-        } => train(&data.paths(), force, test_share, json, version_name).await,
+        } => {
+            train(
+                &data.paths(),
+                force,
+                test_share,
+                json,
+                version_name,
+                &judgments,
+            )
+            .await
+        }
         Command::Eval {
             judgments,
             ranker,
@@ -665,6 +680,7 @@ async fn train(
     test_share: f64,
     json: bool,
     version: Option<String>,
+    judgment_files: &[PathBuf],
 ) -> Result<i32> {
     if !(0.05..=0.9).contains(&test_share) {
         anyhow::bail!("--test-share must be between 0.05 and 0.9 (got {test_share})");
@@ -672,11 +688,24 @@ async fn train(
     if let Some(v) = &version {
         crate::domain::Id::parse(v).map_err(|e| anyhow::anyhow!("--version-name: {e}"))?;
     }
+    let judgments = if judgment_files.is_empty() {
+        None
+    } else {
+        let mut all = crate::matching::evaluate::Judgments::default();
+        for f in judgment_files {
+            let j = crate::matching::evaluate::read_judgments(f).map_err(anyhow::Error::msg)?;
+            all.needs.extend(j.needs);
+            all.queries.extend(j.queries);
+            all.commissioners.extend(j.commissioners);
+        }
+        Some(std::sync::Arc::new(all))
+    };
     let app = open_app(paths).await?;
     let opts = crate::matching::training::TrainOptions {
         force,
         test_share,
         version,
+        judgments,
         ..Default::default()
     };
     eprintln!("正在训练排序模型（读取反馈、拟合文本模型与领域分类器、逐条需求计算特征）…");

@@ -29,7 +29,8 @@
     text_bm25: '文本相关度', service_match: '服务对口', field_overlap: '领域重合', geo: '地理距离',
     geo_if_near: '就近要求', type_prior: '机构类型', tfidf_cosine: '关键词相似', lsa_cosine: '语义相似',
     related_service: '相近服务', outside_city: '市外', load: '当前负荷', at_capacity: '满负荷',
-    track_record: '过往成功率', qualified: '资质',
+    track_record: '过往成功率', qualified: '资质', concept_overlap: '技术概念重合', excluded: '声明不承接',
+    expertise_fit: '专长契合', need_fit: '专长与需求契合',
   };
   const REASONS = {
     wrong_service: '服务不对口', too_far: '距离太远', no_capacity: '没有档期',

@@ -3,7 +3,9 @@
 //! SQL, tantivy or HTTP.
 
 pub mod access;
+pub mod concepts;
 pub mod cues;
+pub mod exclusions;
 pub mod phrases;
 pub mod place;
 pub mod records;

@@ -15,7 +15,12 @@
 //! | `has_open_need` | 1 when the enterprise has an open need | 1.5 |
 //! | `text_bm25` | BM25 of the enterprise against the expertise, over the best | 1.0 |
 //! | `priority` | what the action plan prioritises (table below) | 0.5 |
+//! | `need_fit` | BM25 of the enterprise's best-matching open need against the expertise, over the best such need | 2.0 |
+//! | `expertise_fit` | share of the technology concepts of the enterprise (its description and open needs) that the expertise covers (`domain::concepts::overlap`) | 2.0 |
 //! | bias | | −3.0 |
+//!
+//! The expertise text is what separates a good visit from a wasted one: `need_fit` and
+//! `expertise_fit` weigh it against what the enterprise does and asks for now.
 //!
 //! `priority` is the largest that applies of:
 //!
@@ -30,7 +35,10 @@
 //! `b` (`priority_boost` on the request, or `DUIJIE_PRIORITY_BOOST`; default 0) adds
 //! `b × priority` to the logit of any ranker, shown as the `policy_priority` contribution.
 
-use crate::domain::{Certification, Commissioner, Districts, Enterprise, EntityKind, Field, Place};
+use crate::domain::concepts::{self, TextReading, Thesaurus};
+use crate::domain::{
+    Certification, Commissioner, Districts, Enterprise, EntityKind, Field, Need, NeedStatus, Place,
+};
 use crate::rank::model::LinearHead;
 use crate::rank::{FeatureContribution, FeedbackStats};
 use crate::search::{Filter, IndexError, SearchIndex, SearchRequest};
@@ -38,12 +46,14 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// Feature weights, by name.
-pub const WEIGHTS: [(&str, f64); 5] = [
+pub const WEIGHTS: [(&str, f64); 7] = [
     ("district_match", 2.0),
     ("field_overlap", 1.5),
     ("has_open_need", 1.5),
     ("text_bm25", 1.0),
     ("priority", 0.5),
+    ("need_fit", 2.0),
+    ("expertise_fit", 2.0),
 ];
 /// Bias.
 pub const BIAS: f64 = -3.0;
@@ -171,9 +181,36 @@ pub fn rank_enterprises(
     ranker: CommissionerRanker<'_>,
 ) -> Result<Vec<RankedEnterprise>, IndexError> {
     let mut text = c.expertise.clone().unwrap_or_default();
+    let expertise = TextReading::of(&text);
     for f in &c.fields {
         text.push(' ');
         text.push_str(f.zh());
+    }
+    // Open needs that fit the expertise: enterprise → (best normalised BM25, the needs'
+    // concepts).
+    let mut need_fit: HashMap<String, (f64, Vec<String>)> = HashMap::new();
+    if c.expertise.as_deref().is_some_and(|e| !e.trim().is_empty()) {
+        let needs = index.search(&SearchRequest {
+            text: c.expertise.clone().unwrap_or_default(),
+            filter: Filter {
+                kinds: vec![EntityKind::Need],
+                statuses: vec![NeedStatus::Open],
+                ..Filter::default()
+            },
+            limit: CANDIDATES,
+            ..SearchRequest::default()
+        })?;
+        let best = needs.best_score();
+        for h in needs.hits {
+            let Ok(n) = serde_json::from_str::<Need>(&h.doc) else {
+                continue;
+            };
+            let e = need_fit
+                .entry(n.enterprise_id.to_string())
+                .or_insert((0.0, Vec::new()));
+            e.0 = e.0.max(f64::from(h.score / best));
+            e.1.push(super::providers::need_text(&n));
+        }
     }
     let base = Filter {
         kinds: vec![EntityKind::Enterprise],
@@ -244,7 +281,29 @@ pub fn rank_enterprises(
             .is_some_and(|s| s.served_by_anyone(e.id.as_str()));
         let priority = priority(&e, served_before);
         let open = if open_count > 0 { 1.0 } else { 0.0 };
-        let values = [district_match, field_overlap, open, bm25, priority];
+        let (fit, need_texts) = need_fit
+            .get(e.id.as_str())
+            .map(|(f, t)| (*f, t.join("。")))
+            .unwrap_or_default();
+        let mut enterprise_text = e.description.clone().unwrap_or_default();
+        enterprise_text.push('。');
+        enterprise_text.push_str(&e.keywords.join("、"));
+        enterprise_text.push('。');
+        enterprise_text.push_str(&need_texts);
+        let (expertise_fit, _) = concepts::overlap(
+            Thesaurus::get(),
+            &TextReading::of(&enterprise_text).concepts,
+            &expertise.concepts,
+        );
+        let values = [
+            district_match,
+            field_overlap,
+            open,
+            bm25,
+            priority,
+            fit,
+            expertise_fit,
+        ];
         let (score, mut features) = match ranker {
             CommissionerRanker::Bm25 => (
                 bm25,

@@ -19,7 +19,7 @@ use std::path::Path;
 pub type Grades = HashMap<String, u8>;
 
 /// A judgments file, grouped.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Judgments {
     /// Need → provider grades.
     pub needs: BTreeMap<String, Grades>,

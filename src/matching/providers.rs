@@ -10,6 +10,7 @@
 //! 3. Features, score, explanation for each; the best `limit` returned.
 
 use super::exposure::{Exposure, ExposurePolicy};
+use crate::domain::concepts::{self, TextReading, Thesaurus};
 use crate::domain::cues;
 use crate::domain::place::CITY_WIDE;
 use crate::domain::{
@@ -174,6 +175,27 @@ pub struct Candidate {
     /// The provider's distinct analysed words, filled on first use (shared with the
     /// index's cache of this document, so analysed once, not once per request).
     pub terms: Arc<std::sync::OnceLock<Vec<String>>>,
+    /// Its concepts and declined scopes, filled on first use (shared like `terms`).
+    pub reading: Arc<std::sync::OnceLock<TextReading>>,
+}
+
+impl Candidate {
+    /// A candidate of a provider record not from the index (training, tests).
+    pub fn of(provider: Arc<Provider>, content: u64, bm25: f64) -> Candidate {
+        Candidate {
+            provider,
+            content,
+            bm25,
+            terms: Arc::default(),
+            reading: Arc::default(),
+        }
+    }
+
+    /// Its concepts and declined scopes.
+    pub fn reading(&self) -> &TextReading {
+        self.reading
+            .get_or_init(|| TextReading::of(&provider_text(&self.provider)))
+    }
 }
 
 /// The need side of a match, ready for scoring.
@@ -193,6 +215,8 @@ pub struct Prepared {
     pub vectors: Option<NeedVectors>,
     /// The budget in 万元, when known (for the provider side).
     pub budget_wan: Option<f64>,
+    /// Its concepts and what it rules out.
+    pub reading: TextReading,
 }
 
 /// What the service read from a free text.
@@ -209,9 +233,14 @@ pub struct Inferred {
     pub district: Option<String>,
     /// Whether the text asks for on-site or nearby work.
     pub wants_near: bool,
-    /// Whether `fields` came from the learned field classifier (else from cue words).
+    /// Whether the learned field classifier took part in `fields` (besides the
+    /// thesaurus concepts).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fields_by_model: bool,
+    /// Each inferred field's probability (none is guessed below
+    /// [`FIELD_CONFIDENCE`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub field_confidence: Vec<(Field, f64)>,
 }
 
 /// One ranked provider.
@@ -413,10 +442,11 @@ pub fn prepare_need(
         wants_near: reading.wants_near,
         ..Inferred::default()
     };
-    let fields = if need.fields.is_empty() {
-        infer_fields(&mut inferred, &reading, &terms, model)
+    let text_reading = TextReading::of(&text);
+    let (fields, field_weights) = if need.fields.is_empty() {
+        infer_fields(&mut inferred, &text_reading, &terms, model)
     } else {
-        need.fields.clone()
+        (need.fields.clone(), Vec::new())
     };
     let place = need.district.clone().or_else(|| {
         let d = reading.districts.first()?;
@@ -426,10 +456,13 @@ pub fn prepare_need(
     let side = NeedSide {
         service: Some(need.service),
         fields,
+        field_weights,
         place,
         wants_near: reading.wants_near,
     };
     let vectors = model.map(|m| m.need_vectors(&terms));
+    let mut extra_terms = extra_terms;
+    extra_terms.extend(expansion(analyzer, &text_reading, &words));
     Prepared {
         text,
         words,
@@ -438,24 +471,111 @@ pub fn prepare_need(
         inferred,
         vectors,
         budget_wan: need.budget_wan,
+        reading: text_reading,
     }
+}
+
+/// Weight of a query term added because it names a concept the text mentions.
+const EXPANSION_WEIGHT: f32 = 0.4;
+/// Most expansion terms per request.
+const MAX_EXPANSION: usize = 24;
+
+/// Query expansion from the thesaurus: the words of the other forms of each technology
+/// concept the text mentions (so "白料" also finds "组合聚醚"), and of its nearest
+/// broader concept, at [`EXPANSION_WEIGHT`]; words the text has already are left out.
+fn expansion(analyzer: &Analyzer, reading: &TextReading, words: &[String]) -> Vec<(String, f32)> {
+    let t = Thesaurus::get();
+    let mut out: Vec<(String, f32)> = Vec::new();
+    let have: FxHashSet<&str> = words.iter().map(String::as_str).collect();
+    let add = |form: &str, w: f32, out: &mut Vec<(String, f32)>| {
+        for term in analyzer.distinct_terms(form) {
+            if term.chars().count() >= 2
+                && !have.contains(term.as_str())
+                && !out.iter().any(|(x, _)| *x == term)
+            {
+                out.push((term, w));
+            }
+        }
+    };
+    for (c, _) in &reading.concepts.direct {
+        let concept = t.concept(*c);
+        if concept.is_service() {
+            continue;
+        }
+        for form in &concept.surfaces {
+            add(form, EXPANSION_WEIGHT, &mut out);
+        }
+        if let Some(b) = concept.broader.first() {
+            add(&t.concept(*b).name, EXPANSION_WEIGHT * 0.5, &mut out);
+        }
+        if out.len() >= MAX_EXPANSION {
+            break;
+        }
+    }
+    out.truncate(MAX_EXPANSION);
+    out
+}
+
+/// Below this probability a field read from free text is not guessed.
+pub const FIELD_CONFIDENCE: f64 = 0.45;
+/// A second field is kept only at this probability or more.
+const SECOND_FIELD: f64 = 0.3;
+
+/// Fields of a text without stated ones, as probabilities: the thesaurus concepts' votes
+/// and the model's field classifier together (the concepts alone without a model, the
+/// classifier alone — less trusted — when no concept is mentioned). Abstains (nothing)
+/// when the best field is below [`FIELD_CONFIDENCE`].
+pub fn soft_fields(
+    reading: &TextReading,
+    terms: &[String],
+    model: Option<&crate::rank::RankerModel>,
+) -> Vec<(Field, f64)> {
+    let (votes, n) = concepts::field_votes(Thesaurus::get(), &reading.concepts);
+    let clf: Vec<(Field, f64)> = model
+        .filter(|m| !m.fields.infer(terms).is_empty())
+        .map(|m| m.fields.predict(terms))
+        .unwrap_or_default();
+    let mut p: Vec<(Field, f64)> = Vec::new();
+    let mut add = |f: Field, w: f64| match p.iter_mut().find(|(g, _)| *g == f) {
+        Some(x) => x.1 += w,
+        None => p.push((f, w)),
+    };
+    match (n, clf.is_empty()) {
+        (0, true) => return Vec::new(),
+        (0, false) => clf.iter().for_each(|(f, q)| add(*f, 0.7 * q)),
+        (_, true) => votes
+            .iter()
+            .for_each(|(f, q)| add(*f, q * (n as f64 / (n as f64 + 0.5)))),
+        (_, false) => {
+            // More concepts, more trust in them.
+            let a = (n as f64 / (n as f64 + 1.0)).min(0.8);
+            votes.iter().for_each(|(f, q)| add(*f, a * q));
+            clf.iter().for_each(|(f, q)| add(*f, (1.0 - a) * q));
+        }
+    }
+    p.retain(|(f, _)| *f != Field::Other);
+    p.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    if p.first().is_none_or(|(_, q)| *q < FIELD_CONFIDENCE) {
+        return Vec::new();
+    }
+    let mut out = vec![p[0]];
+    if let Some(second) = p.get(1).filter(|(_, q)| *q >= SECOND_FIELD) {
+        out.push(*second);
+    }
+    out
 }
 
 fn infer_fields(
     inferred: &mut Inferred,
-    reading: &cues::Reading,
+    reading: &TextReading,
     terms: &[String],
     model: Option<&crate::rank::RankerModel>,
-) -> Vec<Field> {
-    let fields = match model {
-        Some(m) => {
-            inferred.fields_by_model = true;
-            m.fields.infer(terms)
-        }
-        None => reading.fields.clone(),
-    };
-    inferred.fields = fields.clone();
-    fields
+) -> (Vec<Field>, Vec<(Field, f64)>) {
+    let weights = soft_fields(reading, terms, model);
+    inferred.fields_by_model = model.is_some();
+    inferred.fields = weights.iter().map(|(f, _)| *f).collect();
+    inferred.field_confidence = weights.clone();
+    (inferred.fields.clone(), weights)
 }
 
 /// Prepares a free-text request; explicit request values win over what the text says.
@@ -475,10 +595,11 @@ pub fn prepare_text(
         inferred.service = reading.service;
         reading.service
     });
-    let fields = if req.fields.is_empty() {
-        infer_fields(&mut inferred, &reading, &terms, model)
+    let text_reading = TextReading::of(text);
+    let (fields, field_weights) = if req.fields.is_empty() {
+        infer_fields(&mut inferred, &text_reading, &terms, model)
     } else {
-        req.fields.clone()
+        (req.fields.clone(), Vec::new())
     };
     let place = req.district.clone().or_else(|| {
         let d = reading.districts.first()?;
@@ -488,19 +609,22 @@ pub fn prepare_text(
     let side = NeedSide {
         service,
         fields,
+        field_weights,
         place,
         wants_near: req.near.unwrap_or(reading.wants_near),
     };
     inferred.wants_near = side.wants_near;
     let vectors = model.map(|m| m.need_vectors(&terms));
+    let extra_terms = expansion(analyzer, &text_reading, &terms);
     Prepared {
         text: text.to_string(),
         words: terms,
-        extra_terms: Vec::new(),
+        extra_terms,
         side,
         inferred,
         vectors,
         budget_wan: req.budget_wan,
+        reading: text_reading,
     }
 }
 
@@ -523,6 +647,7 @@ pub fn retrieve(
                 content: p.content,
                 bm25,
                 terms: p.terms,
+                reading: p.reading,
             })
         })
         .collect::<Result<Vec<_>, IndexError>>()?;
@@ -654,7 +779,19 @@ fn features_of(
         }
         _ => &p.fields,
     };
-    PairFeatures::compute(&prepared.side, p, provider_fields, c.bm25, extra)
+    let reading = c.reading();
+    let (overlap, matches) = concepts::overlap(
+        Thesaurus::get(),
+        &prepared.reading.concepts,
+        &reading.concepts,
+    );
+    let (excluded, clause) = concepts::exclusion(&prepared.reading, &prepared.words, reading);
+    extra.concept_overlap = overlap;
+    extra.excluded = excluded;
+    let mut f = PairFeatures::compute(&prepared.side, p, provider_fields, c.bm25, extra);
+    f.concepts = matches;
+    f.exclusion = clause.filter(|_| excluded > 0.0);
+    f
 }
 
 /// One candidate judged: its score, the ranker's relevance, the provider side, the
@@ -778,7 +915,7 @@ fn matched_terms(analyzer: &Analyzer, c: &Candidate, query: &FxHashSet<&str>) ->
         .terms
         .get_or_init(|| analyzer.distinct_terms(&provider_text(&c.provider)))
         .iter()
-        .filter(|t| query.contains(t.as_str()))
+        .filter(|t| query.contains(t.as_str()) && !c.reading().scopes.excludes(t))
         .cloned()
         .collect();
     out.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));

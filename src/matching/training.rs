@@ -20,8 +20,10 @@
 //!    (AUC, NDCG@10, MRR). The model file is written; it becomes active only if its
 //!    NDCG@10 beats the active model's (or when forced).
 
+use super::evaluate::Judgments;
 use super::providers::{
-    Candidate, Context, Prepared, ProviderFilter, features, prepare_need, retrieve_ids,
+    Candidate, Context, MatchRequest, Prepared, ProviderFilter, features, prepare_need,
+    prepare_text, retrieve_ids,
 };
 use crate::domain::{Entity, EntityKind, Feedback, FeedbackEvent, Field, Provider};
 use crate::rank::features::NAMES;
@@ -32,7 +34,7 @@ use crate::rank::metrics::{auc, mean, ndcg_at, reciprocal_rank};
 use crate::rank::model::{RankerMetrics, TrainingSummary};
 use crate::rank::registry::ModelRegistry;
 use crate::rank::text_model::{TextModel, TextModelParams};
-use crate::rank::train::{Example, TrainParams, fit};
+use crate::rank::train::{DIRECTIONS, Example, Prior, TrainParams, fit_with_prior};
 use crate::rank::{FeedbackStats, PairFeatures, Ranker, RankerModel};
 use crate::search::{Analyzer, IndexError, SearchIndex, content_hash};
 use crate::store::{ListFilter, Store, StoreError};
@@ -65,6 +67,9 @@ pub struct TrainOptions {
     pub fit: TrainParams,
     /// The new model's version name (default: the UTC time, `YYYYMMDDTHHMMSSZ`).
     pub version: Option<String>,
+    /// Graded judgments to learn from besides the feedback (hand-written training
+    /// corpora: how the shipped model is made).
+    pub judgments: Option<Arc<Judgments>>,
 }
 
 impl Default for TrainOptions {
@@ -84,6 +89,7 @@ impl Default for TrainOptions {
             fields: FieldInferParams::default(),
             fit: TrainParams::default(),
             version: None,
+            judgments: None,
         }
     }
 }
@@ -181,6 +187,8 @@ type WorkerResult = Result<(Vec<Example>, Vec<TestNeed>), IndexError>;
 /// One evaluated test need: every candidate's features and its grade.
 struct TestNeed {
     need_id: String,
+    /// The text, when a judged free-text query rather than a stored need.
+    query: Option<String>,
     items: Vec<(String, PairFeatures, u8)>,
 }
 
@@ -313,7 +321,7 @@ pub async fn train(
     let test_total = feedback_needs.len() - train_needs;
     let ranker = Ranker::Learned(provisional.clone());
     let index2 = index.clone();
-    let (examples, tests) = {
+    let (mut examples, mut tests) = {
         let ctx = Context {
             ranker: &ranker,
             stats: &train_stats,
@@ -363,12 +371,9 @@ pub async fn train(
                     let cands: Vec<Candidate> = wanted
                         .into_iter()
                         .filter_map(|(pid, bm25)| {
-                            providers.get(pid).map(|(p, content)| Candidate {
-                                provider: p.clone(),
-                                content: *content,
-                                bm25,
-                                terms: Default::default(),
-                            })
+                            providers
+                                .get(pid)
+                                .map(|(p, content)| Candidate::of(p.clone(), *content, bm25))
                         })
                         .collect();
                     if test {
@@ -416,6 +421,24 @@ pub async fn train(
         }
         (examples, tests)
     };
+    if let Some(j) = &opts.judgments {
+        let ranker = Ranker::Learned(provisional.clone());
+        let ctx = Context {
+            ranker: &ranker,
+            stats: &train_stats,
+            analyzer: &analyzer,
+        };
+        let needs: HashMap<&str, &crate::domain::Need> =
+            needs.iter().map(|n| (n.id.as_str(), n)).collect();
+        let (e, t) = judged(ctx, index, &needs, &providers, &by_hash, j, opts)?;
+        tracing::info!(
+            examples = e.len(),
+            test_items = t.len(),
+            "training: judged examples"
+        );
+        examples.extend(e);
+        tests.extend(t);
+    }
     let positives = examples.iter().filter(|e| e.label).count();
     tracing::info!(
         examples = examples.len(),
@@ -424,7 +447,12 @@ pub async fn train(
         "training: examples built"
     );
     // 4. Fit, evaluate, write, promote.
-    let fitted = fit(&examples, &opts.fit).map_err(|e| TrainingError::Fit(e.to_string()))?;
+    // Start from the active model: its weights are the prior's centre, its
+    // standardisation kept, the prior's strength chosen by cross-validation over needs.
+    let active_prior = registry.active().map(|m| prior_of(&m));
+    let fitted = fit_with_prior(&examples, &opts.fit, active_prior.as_ref(), &DIRECTIONS)
+        .map_err(|e| TrainingError::Fit(e.to_string()))?;
+    tracing::info!(lambda = fitted.lambda, cv = ?fitted.cv, "training: prior strength chosen");
     let mut model = RankerModel::new(
         version.clone(),
         created,
@@ -526,6 +554,25 @@ pub async fn train(
     })
 }
 
+/// A model as the prior of the next fit, in [`NAMES`] order (features it lacks: weight 0,
+/// standardisation from the data).
+pub fn prior_of(m: &RankerModel) -> Prior {
+    let mut p = Prior {
+        mean: vec![f64::NAN; NAMES.len()],
+        std: vec![f64::NAN; NAMES.len()],
+        weights: vec![0.0; NAMES.len()],
+        bias: m.bias,
+    };
+    for (i, name) in NAMES.iter().enumerate() {
+        if let Some(j) = m.feature_names.iter().position(|n| n == name) {
+            p.mean[i] = m.mean[j];
+            p.std[i] = m.std[j];
+            p.weights[i] = m.weights[j];
+        }
+    }
+    p
+}
+
 fn add_event(
     f: &Feedback,
     test_share: f64,
@@ -605,7 +652,13 @@ fn fit_text_and_fields(
     }
     let labelled: Vec<&(String, Vec<String>, Vec<Field>)> =
         docs.iter().filter(|d| !d.2.is_empty()).collect();
-    let (train, test) = split_by_id(&labelled, |d| d.0.as_str(), 0.2);
+    let (mut train, test) = split_by_id(&labelled, |d| d.0.as_str(), 0.2);
+    // The thesaurus teaches the classifier the words of every field, not only those the
+    // deployment's records happen to use: one short document per technology concept
+    // (its forms and its broader concepts' names), labelled with the concept's fields.
+    let thesaurus_docs = thesaurus_documents(analyzer);
+    let thesaurus_refs: Vec<&(String, Vec<String>, Vec<Field>)> = thesaurus_docs.iter().collect();
+    train.extend(thesaurus_refs.iter());
     fn as_examples<'a>(v: &[&&'a (String, Vec<String>, Vec<Field>)]) -> Vec<FieldExample<'a>> {
         v.iter()
             .map(|d| FieldExample {
@@ -620,6 +673,141 @@ fn fit_text_and_fields(
     let test_ex = as_examples(&test);
     let accuracy = (!test_ex.is_empty()).then(|| classifier.evaluate(&test_ex));
     Ok((text, classifier, accuracy, corpus.len()))
+}
+
+/// Examples from graded judgments (data-model.md's format) through the serving path:
+/// every judged need and free-text query is prepared and retrieved as a request would be;
+/// a judged provider is a positive with weight `(2^g − 1)/7` (the gain NDCG gives grade
+/// `g`) and a negative with the rest, a few retrieved but unjudged providers are weak
+/// negatives. Needs and queries in the test split are kept for evaluation instead, every
+/// retrieved candidate graded (unjudged: 0), as `duijie eval` grades them.
+fn judged(
+    ctx: Context<'_>,
+    index: &SearchIndex,
+    needs: &HashMap<&str, &crate::domain::Need>,
+    providers: &HashMap<String, (Arc<Provider>, u64)>,
+    by_hash: &HashMap<u64, &str>,
+    j: &Judgments,
+    opts: &TrainOptions,
+) -> Result<(Vec<Example>, Vec<TestNeed>), TrainingError> {
+    let model = ctx.ranker.model().cloned();
+    let mut items: Vec<(&str, Option<&String>, Prepared, &super::evaluate::Grades)> = Vec::new();
+    for (id, grades) in &j.needs {
+        if let Some(n) = needs.get(id.as_str()) {
+            items.push((
+                id,
+                None,
+                prepare_need(n, ctx.analyzer, model.as_deref()),
+                grades,
+            ));
+        }
+    }
+    for (qid, (text, grades)) in &j.queries {
+        let req = MatchRequest::new(None, Some(text.clone()), ctx.ranker.clone());
+        let prepared = prepare_text(text, &req, ctx.analyzer, model.as_deref());
+        items.push((qid, Some(text), prepared, grades));
+    }
+    let mut examples = Vec::new();
+    let mut tests = Vec::new();
+    for (id, query, prepared, grades) in items {
+        let retrieved: Vec<(&str, f64)> =
+            retrieve_ids(index, &prepared, &ProviderFilter::default())?
+                .into_iter()
+                .filter_map(|(h, bm25)| by_hash.get(&h).map(|p| (*p, bm25)))
+                .collect();
+        let bm25_of = |pid: &str| {
+            retrieved
+                .iter()
+                .find(|(p, _)| *p == pid)
+                .map_or(0.0, |(_, b)| *b)
+        };
+        let candidate = |pid: &str, bm25: f64| {
+            providers
+                .get(pid)
+                .map(|(p, content)| Candidate::of(p.clone(), *content, bm25))
+        };
+        let group = hash_of(id, 0);
+        if is_test_need(id, opts.test_share) {
+            let mut seen: HashSet<&str> = HashSet::new();
+            let mut test_items = Vec::new();
+            let judged_ids = grades.keys().map(|p| (p.as_str(), bm25_of(p)));
+            for (pid, bm25) in retrieved.iter().copied().chain(judged_ids) {
+                if !seen.insert(pid) {
+                    continue;
+                }
+                if let Some(c) = candidate(pid, bm25) {
+                    let g = grades.get(pid).copied().unwrap_or(0);
+                    test_items.push((pid.to_string(), features(ctx, &prepared, &c, (0, 0)), g));
+                }
+            }
+            tests.push(TestNeed {
+                need_id: id.to_string(),
+                query: query.cloned(),
+                items: test_items,
+            });
+            continue;
+        }
+        let mut judged_sorted: Vec<(&String, &u8)> = grades.iter().collect();
+        judged_sorted.sort();
+        for (pid, g) in judged_sorted {
+            let Some(c) = candidate(pid, bm25_of(pid)) else {
+                continue;
+            };
+            let x = features(ctx, &prepared, &c, (0, 0)).values.to_vec();
+            let gain = (f64::from(2u32.pow(u32::from(*g))) - 1.0) / 7.0;
+            if gain > 0.0 {
+                examples.push(Example {
+                    x: x.clone(),
+                    label: true,
+                    weight: gain,
+                    group,
+                });
+            }
+            if gain < 1.0 {
+                examples.push(Example {
+                    x,
+                    label: false,
+                    weight: 1.0 - gain,
+                    group,
+                });
+            }
+        }
+        let mut unseen: Vec<(u64, &str, f64)> = retrieved
+            .iter()
+            .filter(|(p, _)| !grades.contains_key(*p))
+            .map(|(p, b)| (hash_of(p, hash_of(id, 17)), *p, *b))
+            .collect();
+        unseen.sort_by_key(|u| u.0);
+        for (_, pid, bm25) in unseen.into_iter().take(opts.unseen_per_need) {
+            if let Some(c) = candidate(pid, bm25) {
+                examples.push(Example {
+                    x: features(ctx, &prepared, &c, (0, 0)).values.to_vec(),
+                    label: false,
+                    weight: opts.weak_weight,
+                    group,
+                });
+            }
+        }
+    }
+    Ok((examples, tests))
+}
+
+/// One labelled pseudo-document per technology concept of the thesaurus.
+fn thesaurus_documents(analyzer: &Analyzer) -> Vec<(String, Vec<String>, Vec<Field>)> {
+    let t = crate::domain::concepts::Thesaurus::get();
+    t.concepts()
+        .iter()
+        .filter(|c| !c.is_service() && !c.fields.is_empty() && c.fields != [Field::Other])
+        .map(|c| {
+            let mut text = c.surfaces.join(" ");
+            for b in &c.broader {
+                text.push(' ');
+                text.push_str(&t.concept(*b).name);
+            }
+            let terms = analyzer.terms(&text).into_iter().map(|x| x.text).collect();
+            (format!("t:{}", c.name), terms, c.fields.clone())
+        })
+        .collect()
 }
 
 fn grade(o: Outcome) -> u8 {
@@ -647,6 +835,7 @@ fn test_need(
         .collect();
     TestNeed {
         need_id: id.to_string(),
+        query: None,
         items,
     }
 }
@@ -671,6 +860,7 @@ fn training_examples(
                 x: f.values.to_vec(),
                 label: false,
                 weight: opts.weak_weight,
+                group: hash_of(need_id, 0),
             });
             continue;
         };
@@ -693,6 +883,7 @@ fn training_examples(
             x: f.values.to_vec(),
             label,
             weight,
+            group: hash_of(need_id, 0),
         });
     }
 }
@@ -753,10 +944,14 @@ async fn evaluate_active(
     };
     let mut rescored = Vec::with_capacity(tests.len());
     for t in tests {
-        let Some(Entity::Need(need)) = needs.get(&t.need_id) else {
-            continue;
+        let prepared = match (&t.query, needs.get(&t.need_id)) {
+            (Some(text), _) => {
+                let req = MatchRequest::new(None, Some(text.clone()), ranker.clone());
+                prepare_text(text, &req, analyzer, Some(active))
+            }
+            (None, Some(Entity::Need(need))) => prepare_need(need, analyzer, Some(active)),
+            _ => continue,
         };
-        let prepared = prepare_need(need, analyzer, Some(active));
         let items = t
             .items
             .iter()
@@ -765,17 +960,13 @@ async fn evaluate_active(
                     return None;
                 };
                 let doc = Entity::Provider(p.clone()).to_json().to_string();
-                let c = Candidate {
-                    provider: Arc::new(p.clone()),
-                    content: content_hash(&doc),
-                    bm25: f.values[0],
-                    terms: Default::default(),
-                };
+                let c = Candidate::of(Arc::new(p.clone()), content_hash(&doc), f.values[0]);
                 Some((pid.clone(), features(ctx, &prepared, &c, (0, 0)), *g))
             })
             .collect();
         rescored.push(TestNeed {
             need_id: t.need_id.clone(),
+            query: t.query.clone(),
             items,
         });
     }
@@ -811,7 +1002,7 @@ async fn commissioner_head(
     let cs = store.get_many(EntityKind::Commissioner, &ids).await?;
     let open = store.open_need_counts().await?;
     let mut examples = Vec::new();
-    let mut tests: Vec<Vec<([f64; 5], u8)>> = Vec::new();
+    let mut tests: Vec<Vec<([f64; WEIGHTS.len()], u8)>> = Vec::new();
     let mut trained = 0usize;
     for (cid, logged) in &by_c {
         let Some(Entity::Commissioner(c)) = cs.get(*cid) else {
@@ -824,10 +1015,10 @@ async fn commissioner_head(
             Scope::default(),
             CommissionerRanker::Baseline,
         )?;
-        let rows: Vec<([f64; 5], Option<Outcome>, u64)> = ranked
+        let rows: Vec<([f64; WEIGHTS.len()], Option<Outcome>, u64)> = ranked
             .iter()
             .map(|r| {
-                let mut v = [0.0; 5];
+                let mut v = [0.0; WEIGHTS.len()];
                 for (slot, (name, _)) in v.iter_mut().zip(WEIGHTS) {
                     *slot = r
                         .features
@@ -858,7 +1049,7 @@ async fn commissioner_head(
             continue;
         }
         trained += 1;
-        let mut unseen: Vec<&([f64; 5], Option<Outcome>, u64)> =
+        let mut unseen: Vec<&([f64; WEIGHTS.len()], Option<Outcome>, u64)> =
             rows.iter().filter(|r| r.1.is_none()).collect();
         unseen.sort_by_key(|r| r.2);
         for (v, o, _) in &rows {
@@ -867,11 +1058,13 @@ async fn commissioner_head(
                     x: v.to_vec(),
                     label: true,
                     weight: 1.0,
+                    group: hash_of(cid, 0),
                 }),
                 Some(_) => examples.push(Example {
                     x: v.to_vec(),
                     label: false,
                     weight: 0.5,
+                    group: hash_of(cid, 0),
                 }),
                 None => {}
             }
@@ -881,10 +1074,12 @@ async fn commissioner_head(
                 x: v.to_vec(),
                 label: false,
                 weight: opts.weak_weight,
+                group: hash_of(cid, 0),
             });
         }
     }
-    let fitted = match fit(&examples, &opts.fit) {
+    let directions = vec![1i8; WEIGHTS.len()];
+    let fitted = match fit_with_prior(&examples, &opts.fit, None, &directions) {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(error = %e, "commissioner model not trained");
@@ -901,7 +1096,7 @@ async fn commissioner_head(
         metrics: BTreeMap::new(),
         trained_on: (trained, examples.len()),
     };
-    let eval = |score: &dyn Fn(&[f64; 5]) -> f64| -> RankerMetrics {
+    let eval = |score: &dyn Fn(&[f64; WEIGHTS.len()]) -> f64| -> RankerMetrics {
         let mut ndcgs = Vec::new();
         let mut rrs = Vec::new();
         let mut labelled = Vec::new();
@@ -932,7 +1127,7 @@ async fn commissioner_head(
             needs: ndcgs.len(),
         }
     };
-    let named = |v: &[f64; 5]| -> Vec<(&'static str, f64)> {
+    let named = |v: &[f64; WEIGHTS.len()]| -> Vec<(&'static str, f64)> {
         WEIGHTS
             .iter()
             .map(|(n, _)| *n)

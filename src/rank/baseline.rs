@@ -255,7 +255,17 @@ fn summary(
                     .join("、")
             )),
             "lsa_cosine" | "tfidf_cosine" => Some("技术方向相近".to_string()),
-            "track_record" => Some("过往对接接受率高".to_string()),
+            "concept_overlap" => f.concepts.first().map(|m| {
+                let name = &crate::domain::concepts::Thesaurus::get()
+                    .concept(m.concept)
+                    .name;
+                if *name == m.need_surface {
+                    format!("概念：{name}")
+                } else {
+                    format!("概念：{name} ← {}", m.need_surface)
+                }
+            }),
+            "track_record" => Some("过往对接接受率高（历史成交记录）".to_string()),
             "qualified" => Some("资质齐全".to_string()),
             "service_match" => service.map(|s| {
                 if c.value >= 1.0 {
@@ -291,6 +301,15 @@ fn summary(
     }
     parts.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut line: Vec<String> = parts.into_iter().take(3).map(|(_, p)| p).collect();
+    if f.get("excluded") > 0.0 {
+        line.push(match &f.exclusion {
+            Some(clause) if clause.starts_with("需求写明") => {
+                format!("注意：与需求排除的范围相符（{clause}）")
+            }
+            Some(clause) => format!("注意：该机构声明不承接此类工作（“{clause}”）"),
+            None => "注意：该机构声明不承接此类工作".to_string(),
+        });
+    }
     if f.get("at_capacity") > 0.0 {
         line.push(AT_CAPACITY_NOTE.to_string());
     }

@@ -16,11 +16,18 @@
 //! | `at_capacity` | 1 when those engagements reach the provider's capacity |
 //! | `track_record` | smoothed share of its engagements that were accepted (from feedback) |
 //! | `qualified` | known qualifications (municipal/national platform or agency, CMA, CNAS, patent agency, senior broker), 0.5 each, capped at 1 |
+//! | `concept_overlap` | share of the need's thesaurus concepts the provider offers — the same concept in any of its forms 1, a narrower one 0.8, a broader one 0.6, a shared broader one 0.3 (`domain::concepts::overlap`); 0 when the need names none |
+//! | `excluded` | share of what the need asks that the provider declines ("不承接…", "…请勿提交", "…除外"), or 1 when the need rules out what the provider offers (`domain::concepts::exclusion`) |
+//!
+//! `field_overlap` weighs the need's fields by how sure they are: stated fields count
+//! fully; fields read from free text count with their probability, and below the
+//! confidence threshold none is guessed (the feature is then 0 for every candidate and
+//! cannot move the ranking).
 
 use crate::domain::{Districts, Field, Place, Provider, ProviderType, Service};
 
 /// Feature names, in vector order.
-pub const NAMES: [&str; 14] = [
+pub const NAMES: [&str; 16] = [
     "text_bm25",
     "service_match",
     "field_overlap",
@@ -35,6 +42,8 @@ pub const NAMES: [&str; 14] = [
     "at_capacity",
     "track_record",
     "qualified",
+    "concept_overlap",
+    "excluded",
 ];
 
 /// Qualifications that count in `qualified`.
@@ -62,6 +71,10 @@ pub struct Extra {
     pub active: u32,
     /// Smoothed acceptance rate.
     pub track_record: f64,
+    /// Thesaurus concept overlap (0–1).
+    pub concept_overlap: f64,
+    /// Share of the need the provider declines (0–1).
+    pub excluded: f64,
 }
 
 /// The need side of a pair: what was asked, where, how urgently near.
@@ -71,6 +84,9 @@ pub struct NeedSide {
     pub service: Option<Service>,
     /// The need's fields.
     pub fields: Vec<Field>,
+    /// How sure each field is (stated: 1; inferred: its probability). Empty means every
+    /// field in `fields` counts 1.
+    pub field_weights: Vec<(Field, f64)>,
     /// Where the work is.
     pub place: Option<Place>,
     /// Whether the need insists on on-site or nearby work.
@@ -210,6 +226,10 @@ pub struct PairFeatures {
     pub geo: Geo,
     /// The fields both share, for the summary.
     pub shared_fields: Vec<Field>,
+    /// The need's concepts the provider offers, strongest first, for the summary.
+    pub concepts: Vec<crate::domain::concepts::ConceptMatch>,
+    /// The clause in which the provider declines (or the need rules out) the work.
+    pub exclusion: Option<String>,
 }
 
 impl PairFeatures {
@@ -240,10 +260,19 @@ impl PairFeatures {
             .filter(|f| provider_fields.contains(f))
             .copied()
             .collect();
-        let field_overlap = if need.fields.is_empty() {
-            0.0
+        let field_overlap = if need.field_weights.is_empty() {
+            if need.fields.is_empty() {
+                0.0
+            } else {
+                shared_fields.len() as f64 / need.fields.len() as f64
+            }
         } else {
-            shared_fields.len() as f64 / need.fields.len() as f64
+            need.field_weights
+                .iter()
+                .filter(|(f, _)| provider_fields.contains(f))
+                .map(|(_, w)| w)
+                .sum::<f64>()
+                .min(1.0)
         };
         let geo = Geo::of(need.place.as_ref(), p);
         let g = geo.value();
@@ -275,9 +304,13 @@ impl PairFeatures {
                 if active >= capacity { 1.0 } else { 0.0 },
                 extra.track_record.clamp(0.0, 1.0),
                 qualified.min(1.0),
+                extra.concept_overlap.clamp(0.0, 1.0),
+                extra.excluded.clamp(0.0, 1.0),
             ],
             geo,
             shared_fields,
+            concepts: Vec::new(),
+            exclusion: None,
         }
     }
 

@@ -186,6 +186,7 @@ mod tests {
             fields: vec![Field::NewMaterials],
             place: Some(Place::parse(district).unwrap().place),
             wants_near: near,
+            ..NeedSide::default()
         }
     }
 

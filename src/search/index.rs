@@ -153,6 +153,8 @@ pub struct ParsedProvider {
     /// The distinct analysed words of its text, computed on first use and shared by every
     /// later hit of this document (explanations' matched words).
     pub terms: Arc<std::sync::OnceLock<Vec<String>>>,
+    /// Its concepts and declined scopes, read on first use and shared like `terms`.
+    pub reading: Arc<std::sync::OnceLock<crate::domain::concepts::TextReading>>,
 }
 
 /// A hash of a stored record's text (a cache key: equal texts, equal hashes).
@@ -283,6 +285,7 @@ impl SearchIndex {
             content: content_hash(doc),
             provider: Arc::new(provider),
             terms: Arc::default(),
+            reading: Arc::default(),
         };
         if let Ok(mut c) = self.providers.write() {
             if c.len() >= PROVIDER_CACHE_LIMIT {
