@@ -71,6 +71,9 @@ for set in "${sets[@]}"; do
   rows_md "All judged needs, queries and commissioners — \`duijie eval --judgments $set/judgments.jsonl\` on a fresh import" \
     "$(eval_json "$data" "$set/judgments.jsonl")"
 
+  echo
+  echo "**Field inference** (\`duijie eval --fields\`): $("$bin" eval --data-dir "$data" --judgments "$set/judgments.jsonl" --fields)"
+
   if [ -f "$set/feedback-train.jsonl" ] && [ -f "$set/split.json" ]; then
     test_j="$work/$name.test.jsonl"
     python3 - "$set/split.json" "$set/judgments.jsonl" >"$test_j" <<'PY'

@@ -2,7 +2,7 @@
 # Reproduces the shipped default ranker, models/ranker-default-2.json.
 #
 # What it learns from: the graded judgments of the hand-written training corpora in
-# models/corpus/ (TCA, TCB: written independently of every evaluation set; TCC is kept
+# models/corpus/ (TCA, TCB, TCD, TCE, TCF: written independently of every evaluation set; TCC is kept
 # out of training as a held-out check), through the serving path — every judged need and
 # free-text query prepared, retrieved and featurised exactly as a request would be. The
 # text model (TF-IDF + latent semantic vectors) is fitted on the corpora together with
@@ -24,7 +24,7 @@ if [ -z "$bin" ]; then
 fi
 "$bin" demo --seed 42 --scale 1 --out "$work/demo.jsonl" --judgments "$work/demo.judgments.jsonl" >/dev/null
 grep -v '"kind":"feedback"' "$work/demo.jsonl" >"$work/demo-entities.jsonl"
-train_sets=(models/corpus/TCA models/corpus/TCB)
+train_sets=(models/corpus/TCA models/corpus/TCB models/corpus/TCD models/corpus/TCE models/corpus/TCF)
 "$bin" import --data-dir "$work/data" "$work/demo-entities.jsonl" >/dev/null
 judgments=()
 for s in "${train_sets[@]}"; do

@@ -145,6 +145,10 @@ pub enum Command {
         /// and without it, serving the judged needs one after another.
         #[arg(long)]
         exposure: bool,
+        /// Also report field inference on the judged needs without fields and the
+        /// judged queries (reference: the fields of the providers graded 3).
+        #[arg(long)]
+        fields: bool,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -249,8 +253,19 @@ pub async fn run(cli: Cli) -> Result<i32> {
             ranker,
             json,
             exposure,
+            fields,
             data,
-        } => eval(&data.paths(), &judgments, ranker.as_deref(), json, exposure).await,
+        } => {
+            eval(
+                &data.paths(),
+                &judgments,
+                ranker.as_deref(),
+                json,
+                exposure,
+                fields,
+            )
+            .await
+        }
         Command::Keys { action } => keys(action).await,
     }
 }
@@ -753,8 +768,31 @@ async fn eval(
     ranker: Option<&str>,
     json: bool,
     exposure: bool,
+    fields: bool,
 ) -> Result<i32> {
     let j = crate::matching::evaluate::read_judgments(judgments).map_err(anyhow::Error::msg)?;
+    if fields {
+        let app = open_app(paths).await?;
+        let r = crate::matching::evaluate::field_report(&app, &j).await?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&r)?);
+        } else {
+            println!(
+                "领域推断（{} 条无领域的需求与查询，参照：评为 3 的机构的领域）：推断 {} 条、弃权 {} 条（置信度低于 {}）；首选正确 {} 条 — 推断时准确率 {:.3}，总体 {:.3}；最低推断概率 {}",
+                r.items,
+                r.guessed,
+                r.items - r.guessed,
+                r.threshold,
+                r.top1_correct,
+                r.accuracy_when_guessed,
+                r.accuracy_overall,
+                r.lowest_guessed_probability
+                    .map_or("-".to_string(), |p| format!("{p:.3}"))
+            );
+        }
+        app.store.close().await;
+        return Ok(0);
+    }
     let rankers = match ranker {
         Some(r) => vec![crate::rank::RankerName::parse(r).map_err(anyhow::Error::msg)?],
         None => crate::rank::RankerName::ALL.to_vec(),

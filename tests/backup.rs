@@ -118,7 +118,7 @@ fn install_model(models_dir: &Path, version: &str) {
     std::fs::create_dir_all(models_dir).unwrap();
     let mut m: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ranker-demo-1.json"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ranker-default-2.json"),
         )
         .unwrap(),
     )

@@ -33,7 +33,7 @@ async fn retraining_under_load_swaps_the_model_without_a_failed_request() {
     );
 
     let (_, models) = srv.get("/v1/models").await;
-    assert_eq!(models["active"], "demo-1", "{models}");
+    assert_eq!(models["active"], "default-2", "{models}");
     assert_eq!(models["results"][0]["source"], "shipped");
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -103,7 +103,7 @@ async fn retraining_under_load_swaps_the_model_without_a_failed_request() {
     );
     let seen = versions.lock().unwrap().clone();
     assert!(
-        seen.contains("demo-1") && seen.contains(&new_version),
+        seen.contains("default-2") && seen.contains(&new_version),
         "both models served: {seen:?}"
     );
     eprintln!(
@@ -115,10 +115,10 @@ async fn retraining_under_load_swaps_the_model_without_a_failed_request() {
     let (_, pinned) = srv
         .post_json(
             "/v1/match",
-            &json!({"need_id": "N-000001", "model_version": "demo-1"}),
+            &json!({"need_id": "N-000001", "model_version": "default-2"}),
         )
         .await;
-    assert_eq!(pinned["model_version"], "demo-1");
+    assert_eq!(pinned["model_version"], "default-2");
     let (status, p) = srv
         .post_json(
             "/v1/match",

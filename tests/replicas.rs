@@ -170,7 +170,7 @@ async fn a_write_and_a_model_through_one_replica_reach_the_other() {
 
     // A model trained and promoted through A is what B ranks with.
     let before = get(&http, format!("{}/v1/models", b.base)).await;
-    assert_eq!(before["active"], "demo-1", "{before}");
+    assert_eq!(before["active"], "default-2", "{before}");
     let mut world = Vec::new();
     write_world(
         &DemoConfig {
@@ -212,7 +212,7 @@ async fn a_write_and_a_model_through_one_replica_reach_the_other() {
 
     // A new active model written and reloaded through A is what B ranks with.
     let shipped = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ranker-demo-1.json"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ranker-default-2.json"),
     )
     .unwrap();
     let mut model: Value = serde_json::from_str(&shipped).unwrap();
@@ -263,7 +263,7 @@ async fn a_write_and_a_model_through_one_replica_reach_the_other() {
     assert_eq!(r.status(), 200);
     let models_url = format!("{}/v1/models", a.base);
     within_bound("the shipped model again on A", async || {
-        get(&http, models_url.clone()).await["active"] == "demo-1"
+        get(&http, models_url.clone()).await["active"] == "default-2"
     })
     .await;
     let worst = delays.iter().max().unwrap();

@@ -3,9 +3,10 @@
 //!
 //! Candidates come from the index (enterprises whose text matches the commissioner's
 //! expertise, and enterprises in the commissioner's districts and fields). When serving a
-//! commissioner ([`Scope::serving`]) only enterprises with open needs, in the districts
-//! the commissioner serves (and, when asked, their neighbours), not already served by this
-//! commissioner, are kept. Each is scored by the learned commissioner head of the active
+//! commissioner ([`Scope::serving`]) only enterprises in the districts the commissioner
+//! serves (and, when asked, their neighbours), not already served by this commissioner,
+//! are kept; those with open needs rank higher (`has_open_need`), but an enterprise whose
+//! description states a problem the expertise fits is not left out for lack of a filed need. Each is scored by the learned commissioner head of the active
 //! model or by this documented hand-weighted model:
 //!
 //! | feature | value | weight |
@@ -103,8 +104,8 @@ pub const DEFAULT_MAX_LOAD: u32 = 8;
 pub struct Scope<'a> {
     /// Feedback aggregates: who was served already (for exclusion and priority).
     pub stats: Option<&'a FeedbackStats>,
-    /// Keep only enterprises with open needs in the commissioner's districts, not served
-    /// by this commissioner yet.
+    /// Keep only enterprises in the commissioner's districts, not served by this
+    /// commissioner yet (those with open needs rank higher, through `has_open_need`).
     pub serving: bool,
     /// With `serving`: count neighbouring districts as served too.
     pub include_neighbours: bool,
@@ -267,7 +268,9 @@ pub fn rank_enterprises(
             let in_area = city_wide(c)
                 || district_match >= 1.0
                 || (scope.include_neighbours && district_match > 0.0);
-            if open_count == 0 || !in_area || served_by_me.contains(e.id.as_str()) {
+            // An enterprise without a filed need stays (lower: `has_open_need`): a problem
+            // it states is worth a visit, and the visit is how the need gets filed.
+            if !in_area || served_by_me.contains(e.id.as_str()) {
                 continue;
             }
         }
@@ -290,7 +293,7 @@ pub fn rank_enterprises(
         enterprise_text.push_str(&e.keywords.join("、"));
         enterprise_text.push('。');
         enterprise_text.push_str(&need_texts);
-        let (expertise_fit, _) = concepts::overlap(
+        let (expertise_fit, fit_matches) = concepts::overlap(
             Thesaurus::get(),
             &TextReading::of(&enterprise_text).concepts,
             &expertise.concepts,
@@ -346,7 +349,24 @@ pub fn rank_enterprises(
         } else {
             score
         };
-        let summary = summary(c, &e, open_count, district_match, priority, served_before);
+        let mut summary = summary(c, &e, open_count, district_match, priority, served_before);
+        let mut fit_notes: Vec<String> = Vec::new();
+        if let Some(m) = fit_matches.first() {
+            fit_notes.push(format!(
+                "专长契合：{}",
+                Thesaurus::get().concept(m.concept).name
+            ));
+        }
+        if fit >= 0.5 {
+            fit_notes.push("专长与其待对接需求相符".to_string());
+        }
+        if !fit_notes.is_empty() {
+            if summary == LOW_RELEVANCE {
+                summary = fit_notes.join("；");
+            } else {
+                summary = format!("{}；{summary}", fit_notes.join("；"));
+            }
+        }
         out.push(RankedEnterprise {
             enterprise: e,
             score,
@@ -404,11 +424,13 @@ fn summary(
         parts.push("专精特新企业".into());
     }
     if parts.is_empty() {
-        "相关度较低，仅供参考".into()
+        LOW_RELEVANCE.into()
     } else {
         parts.join("；")
     }
 }
+
+const LOW_RELEVANCE: &str = "相关度较低，仅供参考";
 
 /// Narrows a city-wide assignment.
 #[derive(Debug, Clone, Default)]

@@ -44,6 +44,9 @@ pub struct EvalRow {
     pub mrr: f64,
     /// Mean Recall@50.
     pub recall_at_50: f64,
+    /// NDCG@10 of every item (need, query or commissioner id), worst first: where to
+    /// look when a figure disappoints.
+    pub items: Vec<(String, f64)>,
 }
 
 /// Reads a judgments file; a bad line is an error naming it.
@@ -115,13 +118,15 @@ struct Acc {
     ndcg: Vec<f64>,
     mrr: Vec<f64>,
     recall: Vec<f64>,
+    items: Vec<(String, f64)>,
 }
 
 impl Acc {
-    fn add<S: AsRef<str>>(&mut self, ranked: &[S], grades: &Grades) {
+    fn add<S: AsRef<str>>(&mut self, id: &str, ranked: &[S], grades: &Grades) {
         let ranked: Vec<&str> = ranked.iter().map(AsRef::as_ref).collect();
         let ranked = &ranked[..];
         if let Some(n) = ndcg_at(ranked, grades, 10) {
+            self.items.push((id.to_string(), n));
             self.ndcg.push(n);
             self.mrr.push(reciprocal_rank(ranked, grades, 2));
             if let Some(r) = recall_at(ranked, grades, 50, 2) {
@@ -130,8 +135,11 @@ impl Acc {
         }
     }
 
-    fn row(self, set: &'static str, ranker: &str) -> EvalRow {
+    fn row(mut self, set: &'static str, ranker: &str) -> EvalRow {
+        self.items
+            .sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
         EvalRow {
+            items: self.items,
             set,
             ranker: ranker.to_string(),
             n: self.ndcg.len(),
@@ -177,14 +185,14 @@ pub async fn evaluate(
                 continue;
             };
             let prepared = prepare_need(need, &analyzer, model.as_deref());
-            acc.add(&ranked_ids(app, ctx, &prepared)?, grades);
+            acc.add(id, &ranked_ids(app, ctx, &prepared)?, grades);
         }
         rows.push(acc.row("needs", &label));
         let mut acc = Acc::default();
-        for (text, grades) in judgments.queries.values() {
+        for (qid, (text, grades)) in &judgments.queries {
             let req = MatchRequest::new(None, Some(text.clone()), ranker.clone());
             let prepared = prepare_text(text, &req, &analyzer, model.as_deref());
-            acc.add(&ranked_ids(app, ctx, &prepared)?, grades);
+            acc.add(qid, &ranked_ids(app, ctx, &prepared)?, grades);
         }
         rows.push(acc.row("queries", &label));
     }
@@ -226,6 +234,7 @@ pub async fn evaluate(
                     ranker,
                 )?;
                 acc.add(
+                    id,
                     &ranked
                         .iter()
                         .map(|r| r.enterprise.id.as_str())
@@ -237,6 +246,98 @@ pub async fn evaluate(
         }
     }
     Ok(rows)
+}
+
+/// How field inference does on judged items that state no fields (needs without
+/// `fields`, free-text queries). The reference is the fields of the providers graded 3
+/// for the item (people's judgment of what it is about).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FieldReport {
+    /// Items without stated fields that have a grade-3 provider with fields.
+    pub items: usize,
+    /// Items where a field was guessed (the rest abstained: below the confidence threshold).
+    pub guessed: usize,
+    /// Guesses whose first field is among the reference fields.
+    pub top1_correct: usize,
+    /// `top1_correct / guessed`.
+    pub accuracy_when_guessed: f64,
+    /// `top1_correct / items` (abstaining counts as not correct).
+    pub accuracy_overall: f64,
+    /// The confidence threshold in force.
+    pub threshold: f64,
+    /// Lowest probability of any guessed field (never below `threshold`).
+    pub lowest_guessed_probability: Option<f64>,
+}
+
+/// Field inference on the judged needs without fields and the judged queries, with the
+/// active model (see [`FieldReport`]).
+pub async fn field_report(app: &App, judgments: &Judgments) -> Result<FieldReport, AppError> {
+    let ranker = app.ranker(RankerName::Learned, None)?;
+    let model = ranker.model().cloned();
+    let analyzer = app.index.analyzer().clone();
+    let ids: Vec<&str> = judgments.needs.keys().map(String::as_str).collect();
+    let needs = app.store.get_many(EntityKind::Need, &ids).await?;
+    let mut pids: Vec<&str> = judgments
+        .needs
+        .values()
+        .chain(judgments.queries.values().map(|(_, g)| g))
+        .flat_map(|g| g.keys().map(String::as_str))
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    let providers = app.store.get_many(EntityKind::Provider, &pids).await?;
+    let reference = |grades: &Grades| -> Vec<crate::domain::Field> {
+        let mut out = Vec::new();
+        for (p, g) in grades {
+            if *g == 3
+                && let Some(Entity::Provider(p)) = providers.get(p)
+            {
+                out.extend(p.fields.iter().copied());
+            }
+        }
+        out
+    };
+    let mut r = FieldReport {
+        threshold: super::providers::FIELD_CONFIDENCE,
+        ..FieldReport::default()
+    };
+    let mut judge = |inferred: &super::providers::Inferred, truth: Vec<crate::domain::Field>| {
+        if truth.is_empty() {
+            return;
+        }
+        r.items += 1;
+        if let Some((f, p)) = inferred.field_confidence.first() {
+            r.guessed += 1;
+            if truth.contains(f) {
+                r.top1_correct += 1;
+            }
+            let low = inferred
+                .field_confidence
+                .iter()
+                .map(|x| x.1)
+                .fold(*p, f64::min);
+            r.lowest_guessed_probability = Some(
+                r.lowest_guessed_probability
+                    .map_or(low, |l: f64| l.min(low)),
+            );
+        }
+    };
+    for (id, grades) in &judgments.needs {
+        if let Some(Entity::Need(n)) = needs.get(id)
+            && n.fields.is_empty()
+        {
+            let prepared = prepare_need(n, &analyzer, model.as_deref());
+            judge(&prepared.inferred, reference(grades));
+        }
+    }
+    for (text, grades) in judgments.queries.values() {
+        let req = MatchRequest::new(None, Some(text.clone()), ranker.clone());
+        let prepared = prepare_text(text, &req, &analyzer, model.as_deref());
+        judge(&prepared.inferred, reference(grades));
+    }
+    r.accuracy_when_guessed = r.top1_correct as f64 / r.guessed.max(1) as f64;
+    r.accuracy_overall = r.top1_correct as f64 / r.items.max(1) as f64;
+    Ok(r)
 }
 
 /// The rows as a plain-text table.

@@ -510,21 +510,35 @@ pub async fn train(
     model.field_accuracy = field_accuracy.clone();
     let path = registry.save(&model)?;
     let new_ndcg = metrics["learned"].ndcg_at_10;
+    let new_auc = metrics["learned"].auc.unwrap_or(0.0);
     let (promoted, decision) = match metrics.get("active") {
         _ if opts.force => (true, "按 --force 要求启用新模型".to_string()),
         None => (true, "此前没有启用的模型，新模型已启用".to_string()),
-        Some(a) if new_ndcg > a.ndcg_at_10 => (
+        Some(a) if new_ndcg > a.ndcg_at_10 + 1e-9 => (
             true,
             format!(
                 "新模型 NDCG@10 {new_ndcg:.4} 高于现用模型 {:.4}，已启用",
                 a.ndcg_at_10
             ),
         ),
+        // A tie on the first screen is broken by how well the whole list is ordered.
+        Some(a)
+            if (new_ndcg - a.ndcg_at_10).abs() <= 1e-9 && new_auc > a.auc.unwrap_or(0.0) + 1e-9 =>
+        {
+            (
+                true,
+                format!(
+                    "新模型 NDCG@10 {new_ndcg:.4} 与现用模型持平，AUC {new_auc:.4} 高于 {:.4}，已启用",
+                    a.auc.unwrap_or(0.0)
+                ),
+            )
+        }
         Some(a) => (
             false,
             format!(
-                "新模型 NDCG@10 {new_ndcg:.4} 未超过现用模型 {:.4}，未启用（可用 --force 强制）",
-                a.ndcg_at_10
+                "新模型 NDCG@10 {new_ndcg:.4}（AUC {new_auc:.4}）未超过现用模型 {:.4}（AUC {:.4}），未启用（可用 --force 强制）",
+                a.ndcg_at_10,
+                a.auc.unwrap_or(0.0)
             ),
         ),
     };
@@ -985,7 +999,14 @@ async fn commissioner_head(
 ) -> Result<Option<crate::rank::model::LinearHead>, TrainingError> {
     use super::commissioners::{CommissionerRanker, Scope, WEIGHTS, rank_enterprises};
     let positives = pairs.values().filter(|o| **o >= Outcome::Accepted).count();
-    if positives < 20 {
+    let judged_positives = opts.judgments.as_ref().map_or(0, |j| {
+        j.commissioners
+            .values()
+            .flat_map(|g| g.values())
+            .filter(|g| **g >= 2)
+            .count()
+    });
+    if positives + judged_positives < 20 {
         return Ok(None);
     }
     let mut by_c: BTreeMap<&str, HashMap<&str, Outcome>> = BTreeMap::new();
@@ -1076,6 +1097,83 @@ async fn commissioner_head(
                 weight: opts.weak_weight,
                 group: hash_of(cid, 0),
             });
+        }
+    }
+    // Graded judgments of commissioners (hand-written corpora): soft labels, as for needs.
+    if let Some(j) = &opts.judgments {
+        let ids: Vec<&str> = j.commissioners.keys().map(String::as_str).collect();
+        let judged_cs = store.get_many(EntityKind::Commissioner, &ids).await?;
+        for (cid, grades) in &j.commissioners {
+            let Some(Entity::Commissioner(c)) = judged_cs.get(cid) else {
+                continue;
+            };
+            let ranked = rank_enterprises(
+                index,
+                c,
+                &open,
+                Scope::default(),
+                CommissionerRanker::Baseline,
+            )?;
+            let row = |r: &super::commissioners::RankedEnterprise| {
+                let mut v = [0.0; WEIGHTS.len()];
+                for (slot, (name, _)) in v.iter_mut().zip(WEIGHTS) {
+                    *slot = r
+                        .features
+                        .iter()
+                        .find(|f| f.name == name)
+                        .map_or(0.0, |f| f.value);
+                }
+                v
+            };
+            let group = hash_of(cid, 0);
+            if is_test_need(cid, opts.test_share) {
+                tests.push(
+                    ranked
+                        .iter()
+                        .map(|r| {
+                            let g = grades.get(r.enterprise.id.as_str()).copied().unwrap_or(0);
+                            (row(r), g)
+                        })
+                        .collect(),
+                );
+                continue;
+            }
+            trained += 1;
+            let mut unseen = 0;
+            for r in &ranked {
+                let v = row(r).to_vec();
+                match grades.get(r.enterprise.id.as_str()) {
+                    Some(g) => {
+                        let gain = (f64::from(2u32.pow(u32::from(*g))) - 1.0) / 7.0;
+                        if gain > 0.0 {
+                            examples.push(Example {
+                                x: v.clone(),
+                                label: true,
+                                weight: gain,
+                                group,
+                            });
+                        }
+                        if gain < 1.0 {
+                            examples.push(Example {
+                                x: v,
+                                label: false,
+                                weight: 1.0 - gain,
+                                group,
+                            });
+                        }
+                    }
+                    None if unseen < 10 => {
+                        unseen += 1;
+                        examples.push(Example {
+                            x: v,
+                            label: false,
+                            weight: opts.weak_weight,
+                            group,
+                        });
+                    }
+                    None => {}
+                }
+            }
         }
     }
     let directions = vec![1i8; WEIGHTS.len()];

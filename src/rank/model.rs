@@ -407,8 +407,8 @@ mod tests {
     /// it fails here, not in production.
     #[test]
     fn the_committed_default_model_loads_and_scores() {
-        let m = RankerModel::from_json(include_str!("../../models/ranker-demo-1.json")).unwrap();
-        assert_eq!(m.version, "demo-1");
+        let m = RankerModel::from_json(include_str!("../../models/ranker-default-2.json")).unwrap();
+        assert_eq!(m.version, "default-2");
         assert_eq!(m.feature_names.len(), NAMES.len());
         assert!(m.metrics.contains_key("learned") && m.metrics.contains_key("bm25"));
         let p: Provider = serde_json::from_value(
@@ -431,9 +431,29 @@ mod tests {
         assert_eq!(prof.lsa.len(), m.text.dims());
     }
 
+    /// The shipped model respects every known direction (nearer is not worse, near
+    /// capacity is not better, an excluded scope is worse, …).
+    #[test]
+    fn the_committed_default_model_keeps_known_directions() {
+        let m = RankerModel::from_json(include_str!("../../models/ranker-default-2.json")).unwrap();
+        for (name, w) in m.feature_names.iter().zip(&m.weights) {
+            let d = f64::from(crate::rank::train::direction(name));
+            assert!(
+                d * w >= 0.0,
+                "{name} has weight {w} against its direction {d}"
+            );
+        }
+        let w = |n: &str| m.weights[m.feature_names.iter().position(|x| x == n).unwrap()];
+        assert!(
+            w("excluded") < 0.0,
+            "an excluded scope must count against a provider"
+        );
+        assert!(w("concept_overlap") > 0.0 && w("text_bm25") > 0.0);
+    }
+
     #[test]
     fn the_spread_tfidf_cosine_equals_the_merge_walk_exactly() {
-        let m = RankerModel::from_json(include_str!("../../models/ranker-demo-1.json")).unwrap();
+        let m = RankerModel::from_json(include_str!("../../models/ranker-default-2.json")).unwrap();
         let texts = [
             vec!["中试", "熟化", "放大", "工艺", "中试"],
             vec!["检测", "认证", "电池", "熟化"],
@@ -460,7 +480,7 @@ mod tests {
     #[test]
     fn a_broken_model_file_is_refused_with_a_reason() {
         let mut v: serde_json::Value =
-            serde_json::from_str(include_str!("../../models/ranker-demo-1.json")).unwrap();
+            serde_json::from_str(include_str!("../../models/ranker-default-2.json")).unwrap();
         v["weights"] = serde_json::json!([1.0]);
         let err = RankerModel::from_json(&v.to_string())
             .unwrap_err()

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// The model shipped in the binary (trained on the demo world; see `models/MODEL_CARD.md`).
-pub const SHIPPED_MODEL: Option<&str> = Some(include_str!("../../models/ranker-demo-1.json"));
+pub const SHIPPED_MODEL: Option<&str> = Some(include_str!("../../models/ranker-default-2.json"));
 
 /// A model as listed by `GET /v1/models`.
 #[derive(Debug, Clone, Serialize)]

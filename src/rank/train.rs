@@ -7,7 +7,8 @@
 //!   without a prior `w₀ = 0` (plain ridge);
 //! - **its strength chosen by cross-validation over needs**: examples carry their need's
 //!   group; for each candidate `λ` the needs are split into folds, and the `λ` whose
-//!   held-out folds rank best (mean NDCG@10 of the grades, weights as gains) wins;
+//!   held-out folds have the best weighted log-likelihood wins (a proper score: a rank
+//!   metric over a handful of logged pairs per need saturates and cannot choose);
 //! - **directions that are known** ([`DIRECTIONS`]): nearer is not worse, being near
 //!   capacity is not better, an excluded scope is worse, … — a weight against its known
 //!   direction is held at 0.
@@ -148,7 +149,7 @@ pub struct Fitted {
     pub rows: usize,
     /// The prior strength chosen.
     pub lambda: f64,
-    /// Cross-validated NDCG@10 per candidate strength.
+    /// Cross-validated mean log-likelihood per candidate strength.
     pub cv: Vec<(f64, f64)>,
 }
 
@@ -244,7 +245,11 @@ pub fn fit_with_prior(
                         continue;
                     }
                     let (w, b) = solve(&train, lambda);
-                    scores.extend(group_ndcg(&test, &w, b));
+                    // Held-out weighted log-likelihood (higher is better): a proper score,
+                    // which, unlike a rank metric on a handful of logged pairs, does not
+                    // saturate.
+                    let total: f64 = test.iter().map(|r| r.w).sum::<f64>().max(1e-12);
+                    scores.push(-objective(&test, &w, b, &w, 0.0, total));
                 }
                 let m = if scores.is_empty() {
                     0.0
@@ -254,10 +259,9 @@ pub fn fit_with_prior(
                 cv.push((lambda, m));
             }
             // Within a hair of the best: with a prior the strongest (prefer the model we
-            // know), without one the weakest (shrinking towards 0 barely changes an order,
-            // but it flattens the scores).
+            // know), without one the weakest.
             let best = cv.iter().map(|c| c.1).fold(f64::NEG_INFINITY, f64::max);
-            let near = cv.iter().filter(|c| c.1 >= best - 1e-3).map(|c| c.0);
+            let near = cv.iter().filter(|c| c.1 >= best - 1e-4).map(|c| c.0);
             if prior.is_some() {
                 near.fold(f64::NEG_INFINITY, f64::max)
             } else {
@@ -462,39 +466,6 @@ fn solve_linear(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
         x[row] = (b[row] - s) / a[row * n + row];
     }
     Some(x)
-}
-
-/// NDCG@10 of each group's rows ranked by the model, gains the positive weights.
-fn group_ndcg(rows: &[&Row], w: &[f64], b: f64) -> Vec<f64> {
-    let mut by_group: std::collections::BTreeMap<u64, Vec<(f64, f64)>> = Default::default();
-    for r in rows {
-        let s = b + r.z.iter().zip(w).map(|(z, w)| z * w).sum::<f64>();
-        by_group
-            .entry(r.group)
-            .or_default()
-            .push((s, r.y * r.w.min(3.0)));
-    }
-    let dcg = |gains: &[f64]| -> f64 {
-        gains
-            .iter()
-            .take(10)
-            .enumerate()
-            .map(|(i, g)| g / ((i + 2) as f64).log2())
-            .sum()
-    };
-    let mut out = Vec::new();
-    for (_, mut items) in by_group {
-        let mut ideal: Vec<f64> = items.iter().map(|x| x.1).collect();
-        ideal.sort_by(|a, b| b.total_cmp(a));
-        let best = dcg(&ideal);
-        if best <= 0.0 {
-            continue;
-        }
-        items.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let got: Vec<f64> = items.iter().map(|x| x.1).collect();
-        out.push(dcg(&got) / best);
-    }
-    out
 }
 
 #[cfg(test)]

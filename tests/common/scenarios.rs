@@ -178,7 +178,7 @@ pub async fn match_ranks_with_explanations(srv: &TestServer) {
     // The default ranker is the learned one (the shipped model when none is trained here).
     let (_, learned) = srv.post_json("/v1/match", &json!({"need_id": "N-1"})).await;
     assert_eq!(learned["ranker"], "learned");
-    assert_eq!(learned["model_version"], "demo-1");
+    assert_eq!(learned["model_version"], "default-2");
     assert_eq!(ids(&learned, "provider")[0], "P-1", "{learned}");
     let lf = learned["results"][0]["explanation"]["features"]
         .as_array()
