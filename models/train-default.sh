@@ -31,6 +31,6 @@ for s in "${train_sets[@]}"; do
   "$bin" import --data-dir "$work/data" "$s.entities.jsonl" >/dev/null
   judgments+=(--judgments "$s.judgments.jsonl")
 done
-"$bin" train --data-dir "$work/data" --version-name "$version" --force "${judgments[@]}"
+"$bin" train --data-dir "$work/data" --version-name "$version" --force --prior baseline "${judgments[@]}"
 cp "$work/data/models/ranker-$version.json" "$out"
 echo "wrote $out"

@@ -127,6 +127,11 @@ pub enum Command {
         /// hand-written training corpus, as `models/train-default.sh` uses.
         #[arg(long)]
         judgments: Vec<PathBuf>,
+        /// What the fit starts from: `active` (the active model: adjust what you have),
+        /// `baseline` (the documented hand weights: how the shipped model is made) or
+        /// `none`.
+        #[arg(long, default_value = "active", value_parser = ["active", "baseline", "none"])]
+        prior: String,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -236,8 +241,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
             json,
             version_name,
             judgments,
+            prior,
             data,
         } => {
+            let prior = match prior.as_str() {
+                "baseline" => crate::matching::training::PriorChoice::Baseline,
+                "none" => crate::matching::training::PriorChoice::None,
+                _ => crate::matching::training::PriorChoice::Active,
+            };
             train(
                 &data.paths(),
                 force,
@@ -245,6 +256,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 json,
                 version_name,
                 &judgments,
+                prior,
             )
             .await
         }
@@ -696,6 +708,7 @@ async fn train(
     json: bool,
     version: Option<String>,
     judgment_files: &[PathBuf],
+    prior: crate::matching::training::PriorChoice,
 ) -> Result<i32> {
     if !(0.05..=0.9).contains(&test_share) {
         anyhow::bail!("--test-share must be between 0.05 and 0.9 (got {test_share})");
@@ -721,6 +734,7 @@ async fn train(
         test_share,
         version,
         judgments,
+        prior,
         ..Default::default()
     };
     eprintln!("正在训练排序模型（读取反馈、拟合文本模型与领域分类器、逐条需求计算特征）…");

@@ -161,7 +161,7 @@ async fn the_demo_world_serves_a_first_screen_of_ten_explained_providers() {
     assert_eq!(results.len(), 10);
     for x in results {
         assert!(!x["explanation"]["summary"].as_str().unwrap().is_empty());
-        assert_eq!(x["explanation"]["features"].as_array().unwrap().len(), 14);
+        assert_eq!(x["explanation"]["features"].as_array().unwrap().len(), 16);
     }
     srv.stop().await;
 }

@@ -5,8 +5,8 @@
 //! expertise, and enterprises in the commissioner's districts and fields). When serving a
 //! commissioner ([`Scope::serving`]) only enterprises in the districts the commissioner
 //! serves (and, when asked, their neighbours), not already served by this commissioner,
-//! are kept; those with open needs rank higher (`has_open_need`), but an enterprise whose
-//! description states a problem the expertise fits is not left out for lack of a filed need. Each is scored by the learned commissioner head of the active
+//! are kept, and of those without an open need only the ones whose stated problem the
+//! expertise fits (`expertise_fit` > 0; they rank lower through `has_open_need`). Each is scored by the learned commissioner head of the active
 //! model or by this documented hand-weighted model:
 //!
 //! | feature | value | weight |
@@ -105,7 +105,7 @@ pub struct Scope<'a> {
     /// Feedback aggregates: who was served already (for exclusion and priority).
     pub stats: Option<&'a FeedbackStats>,
     /// Keep only enterprises in the commissioner's districts, not served by this
-    /// commissioner yet (those with open needs rank higher, through `has_open_need`).
+    /// commissioner yet, with an open need or a stated problem the expertise fits.
     pub serving: bool,
     /// With `serving`: count neighbouring districts as served too.
     pub include_neighbours: bool,
@@ -268,8 +268,6 @@ pub fn rank_enterprises(
             let in_area = city_wide(c)
                 || district_match >= 1.0
                 || (scope.include_neighbours && district_match > 0.0);
-            // An enterprise without a filed need stays (lower: `has_open_need`): a problem
-            // it states is worth a visit, and the visit is how the need gets filed.
             if !in_area || served_by_me.contains(e.id.as_str()) {
                 continue;
             }
@@ -298,6 +296,12 @@ pub fn rank_enterprises(
             &TextReading::of(&enterprise_text).concepts,
             &expertise.concepts,
         );
+        // An enterprise without a filed need stays only when the expertise fits the
+        // problem its description states (a visit is how that need gets filed); it
+        // ranks lower through `has_open_need`.
+        if scope.serving && open_count == 0 && expertise_fit <= 0.0 {
+            continue;
+        }
         let values = [
             district_match,
             field_overlap,

@@ -57,6 +57,8 @@ pub struct TrainOptions {
     pub max_commissioners: usize,
     /// Promote even if the new model does not beat the active one.
     pub force: bool,
+    /// What the fit starts from. Default: the active model.
+    pub prior: PriorChoice,
     /// Most test needs evaluated (a deterministic sample beyond this). Default 2,000.
     pub max_test_needs: usize,
     /// Text model hyper-parameters.
@@ -90,6 +92,7 @@ impl Default for TrainOptions {
             fit: TrainParams::default(),
             version: None,
             judgments: None,
+            prior: PriorChoice::Active,
         }
     }
 }
@@ -449,8 +452,12 @@ pub async fn train(
     // 4. Fit, evaluate, write, promote.
     // Start from the active model: its weights are the prior's centre, its
     // standardisation kept, the prior's strength chosen by cross-validation over needs.
-    let active_prior = registry.active().map(|m| prior_of(&m));
-    let fitted = fit_with_prior(&examples, &opts.fit, active_prior.as_ref(), &DIRECTIONS)
+    let prior = match opts.prior {
+        PriorChoice::Active => registry.active().map(|m| prior_of(&m)),
+        PriorChoice::Baseline => Some(baseline_prior()),
+        PriorChoice::None => None,
+    };
+    let fitted = fit_with_prior(&examples, &opts.fit, prior.as_ref(), &DIRECTIONS)
         .map_err(|e| TrainingError::Fit(e.to_string()))?;
     tracing::info!(lambda = fitted.lambda, cv = ?fitted.cv, "training: prior strength chosen");
     let mut model = RankerModel::new(
@@ -568,6 +575,39 @@ pub async fn train(
     })
 }
 
+/// What a fit starts from (the centre of its prior).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PriorChoice {
+    /// The active model: a deployment's training adjusts the model it has.
+    #[default]
+    Active,
+    /// The documented hand-weighted baseline (how the shipped model is made: it does not
+    /// depend on the model shipped before it).
+    Baseline,
+    /// None: plain ridge towards 0.
+    None,
+}
+
+/// The baseline's weights as a prior (per raw unit; features it does not weigh: 0).
+pub fn baseline_prior() -> Prior {
+    let weights = NAMES
+        .iter()
+        .map(|n| {
+            crate::rank::baseline::BASELINE_WEIGHTS
+                .iter()
+                .find(|(b, _)| b == n)
+                .map_or(0.0, |(_, w)| *w)
+        })
+        .collect();
+    Prior {
+        mean: vec![f64::NAN; NAMES.len()],
+        std: vec![f64::NAN; NAMES.len()],
+        weights,
+        bias: crate::rank::baseline::BASELINE_BIAS,
+        raw: true,
+    }
+}
+
 /// A model as the prior of the next fit, in [`NAMES`] order (features it lacks: weight 0,
 /// standardisation from the data).
 pub fn prior_of(m: &RankerModel) -> Prior {
@@ -576,6 +616,7 @@ pub fn prior_of(m: &RankerModel) -> Prior {
         std: vec![f64::NAN; NAMES.len()],
         weights: vec![0.0; NAMES.len()],
         bias: m.bias,
+        raw: false,
     };
     for (i, name) in NAMES.iter().enumerate() {
         if let Some(j) = m.feature_names.iter().position(|n| n == name) {

@@ -132,6 +132,10 @@ pub struct Prior {
     pub weights: Vec<f64>,
     /// Bias.
     pub bias: f64,
+    /// Whether `weights` are per raw unit of each feature (a hand-weighted model such as
+    /// the baseline) rather than per standard deviation: they are then converted with the
+    /// data's standardisation.
+    pub raw: bool,
 }
 
 /// Fitted weights on standardised features.
@@ -205,7 +209,13 @@ pub fn fit_with_prior(
             group: e.group,
         })
         .collect();
-    let w0: Vec<f64> = prior.map_or(vec![0.0; d], |p| p.weights.clone());
+    let w0: Vec<f64> = prior.map_or(vec![0.0; d], |p| {
+        if p.raw {
+            p.weights.iter().zip(&std).map(|(w, s)| w * s).collect()
+        } else {
+            p.weights.clone()
+        }
+    });
     let b0 = prior.map_or(0.0, |p| p.bias);
     let lower_upper: Vec<(f64, f64)> = directions
         .iter()
@@ -311,7 +321,7 @@ fn standardisation(examples: &[Example], prior: Option<&Prior>, d: usize) -> (Ve
         .into_iter()
         .map(|v| if v > 1e-12 { v.sqrt() } else { 1.0 })
         .collect();
-    if let Some(p) = prior {
+    if let Some(p) = prior.filter(|p| !p.raw) {
         for i in 0..d {
             if p.mean[i].is_finite() && p.std[i].is_finite() && p.std[i] > 0.0 {
                 mean[i] = p.mean[i];
@@ -515,6 +525,7 @@ mod tests {
             std: vec![0.29; NAMES.len()],
             weights,
             bias: -2.0,
+            raw: false,
         };
         let strong = TrainParams {
             lambdas: vec![100.0],

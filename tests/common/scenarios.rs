@@ -183,7 +183,7 @@ pub async fn match_ranks_with_explanations(srv: &TestServer) {
     let lf = learned["results"][0]["explanation"]["features"]
         .as_array()
         .unwrap();
-    assert_eq!(lf.len(), 14, "every feature is listed");
+    assert_eq!(lf.len(), 16, "every feature is listed");
     // The contributions add up to the score's logit.
     let logit: f64 = features
         .iter()
