@@ -478,6 +478,8 @@ pub struct TextReading {
     pub concepts: ConceptBag,
     /// Concepts of the excluded clauses.
     pub excluded: ConceptBag,
+    /// What the excluded clauses name, item by item ([`super::exclusions::Scopes::items`]).
+    pub excluded_items: Vec<String>,
 }
 
 impl TextReading {
@@ -487,24 +489,22 @@ impl TextReading {
         let scopes = super::exclusions::scopes(text);
         let concepts = t.bag(&scopes.positive);
         let excluded = t.bag(&scopes.excluded.join("。"));
+        let excluded_items = scopes.items();
         TextReading {
             scopes,
             concepts,
             excluded,
+            excluded_items,
         }
     }
 }
 
 /// How much of what a need asks for a provider rules out (0–1), and the clause that
-/// does: the need's concepts the provider names only in excluded clauses, and the
-/// need's words (of two or more characters) found only there, each as a share of what
-/// the provider's text has of the need at all; and what the need itself rules out that
-/// the provider offers. The largest share counts.
-pub fn exclusion(
-    need: &TextReading,
-    need_words: &[String],
-    provider: &TextReading,
-) -> (f64, Option<String>) {
+/// does: the share of the need's concepts (among those the provider's text has at all)
+/// that the provider names only in excluded clauses; 1 when an item the provider
+/// declines is written in the need as such; 1 when the need rules out a technology the
+/// provider offers. The largest counts.
+pub fn exclusion(need: &TextReading, provider: &TextReading) -> (f64, Option<String>) {
     let t = Thesaurus::get();
     let mut best: (f64, Option<String>) = (0.0, None);
     let mut consider = |share: f64, clause: Option<String>| {
@@ -540,29 +540,16 @@ pub fn exclusion(
             consider(hit / total, clause);
         }
     }
-    // Words.
+    // Items the provider declines that the need names as written: "动力电池回收相关项目
+    // 请勿提交" against a need about 动力电池回收, but not "不做装饰性镀膜" against a
+    // need about tool coatings (镀膜 alone is not what was declined).
     if !provider.scopes.excluded.is_empty() {
-        let (mut hit, mut total) = (0usize, 0usize);
-        let mut clause = None;
-        let mut seen: Vec<&str> = Vec::new();
-        for w in need_words {
-            if w.chars().count() < 2 || seen.contains(&w.as_str()) {
-                continue;
+        for item in &provider.excluded_items {
+            if need.scopes.positive.contains(item.as_str()) {
+                let clause = provider.scopes.clause_with(item).map(str::to_string);
+                consider(1.0, clause);
+                break;
             }
-            seen.push(w);
-            let excluded = provider.scopes.excludes(w);
-            if excluded {
-                hit += 1;
-                if clause.is_none() {
-                    clause = provider.scopes.clause_with(w).map(str::to_string);
-                }
-            }
-            if excluded || provider.scopes.positive.contains(w.as_str()) {
-                total += 1;
-            }
-        }
-        if total > 0 {
-            consider(hit as f64 / total as f64, clause);
         }
     }
     // What the need rules out.

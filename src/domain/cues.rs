@@ -234,6 +234,80 @@ const NEAR_CUES: &[&str] = &[
     "同城",
 ];
 
+/// Locality at the level of the whole city ("重庆本地能做的"): not a request for a nearby
+/// district; blanked out before the near cues are looked for.
+const CITY_LEVEL: &[&str] = &[
+    "重庆本地",
+    "重庆市内",
+    "重庆范围内",
+    "重庆境内",
+    "本市",
+    "市内",
+    "市区内",
+];
+
+/// Phrases that say nearness is not required, whatever near cue the text also has
+/// ("大足本地没有这个条件，主城可以接受").
+const NOT_NEAR: &[&str] = &[
+    "本地没有",
+    "本地没得",
+    "本地找不到",
+    "不一定本地",
+    "不一定要本地",
+    "不限本地",
+    "不限地区",
+    "不限区域",
+    "不限区县",
+    "地点不限",
+    "外地也可以",
+    "外地也行",
+    "外地也可",
+    "外地可以",
+    "主城可以接受",
+    "主城也可以",
+    "主城也行",
+    "远一点也",
+    "远点也",
+    "远一些也",
+    "远近都",
+    "无需驻厂",
+    "不用驻厂",
+    "不需要驻厂",
+    "不需要上门",
+    "不用上门",
+    "无需上门",
+    "寄样",
+    "快递样品",
+    "邮寄样品",
+];
+
+fn city_and_not_near() -> &'static (PhraseSet, PhraseSet) {
+    static SETS: OnceLock<(PhraseSet, PhraseSet)> = OnceLock::new();
+    SETS.get_or_init(|| (PhraseSet::new(CITY_LEVEL), PhraseSet::new(NOT_NEAR)))
+}
+
+/// Whether a text asks for on-site work or a nearby provider: a near cue outside
+/// city-level phrases, and no phrase saying nearness is not needed.
+fn asks_near(lower: &str) -> bool {
+    let (city, not_near) = city_and_not_near();
+    if not_near.present(lower).iter().any(|p| *p) {
+        return false;
+    }
+    let mut blanked = lower.to_string();
+    for spans in city.occurrences(lower).iter().rev() {
+        for &(start, end) in spans.iter().rev() {
+            blanked.replace_range(start..end, &" ".repeat(end - start));
+        }
+    }
+    let near = near_cues().present(&blanked);
+    near.iter().any(|p| *p)
+}
+
+fn near_cues() -> &'static PhraseSet {
+    static SET: OnceLock<PhraseSet> = OnceLock::new();
+    SET.get_or_init(|| PhraseSet::new(NEAR_CUES))
+}
+
 /// What a free text says about itself.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reading {
@@ -285,7 +359,8 @@ pub fn read(text: &str) -> Reading {
         .iter()
         .map(|(f, cues)| (*f, count(cues)))
         .collect();
-    let wants_near = count(NEAR_CUES) > 0;
+    count(NEAR_CUES);
+    let wants_near = asks_near(&lower);
     let service = services
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -313,5 +388,14 @@ mod tests {
         assert_eq!(r.districts, vec!["璧山区"]);
         assert!(r.wants_near);
         assert_eq!(read("天气不错").service, None);
+    }
+
+    #[test]
+    fn city_level_locality_and_waivers_are_not_asking_for_near() {
+        assert!(read("要能驻厂，最好在江津附近").wants_near);
+        assert!(!read("现外协广东，交期太长，求重庆本地能打样的膜系线").wants_near);
+        assert!(!read("大足本地没有这个条件，主城可以接受").wants_near);
+        assert!(!read("可以寄样，不需要上门").wants_near);
+        assert!(read("重庆本地的就行，最好就近能上门").wants_near);
     }
 }

@@ -42,6 +42,35 @@ const CUES: &[&str] = &[
     "不再承接",
 ];
 
+/// Words around an exclusion that name nothing themselves.
+const FILLER: &[&str] = &[
+    "相关项目",
+    "相关业务",
+    "相关需求",
+    "相关的",
+    "相关",
+    "项目",
+    "业务",
+    "需求",
+    "提交",
+    "服务范围",
+    "范围",
+    "我们",
+    "本平台",
+    "本中心",
+    "本机构",
+    "平台",
+    "目前",
+    "以上",
+    "等",
+    "也",
+    "均",
+    "都",
+    "的",
+    "类",
+    "请",
+];
+
 fn cues() -> &'static PhraseSet {
     static SET: OnceLock<PhraseSet> = OnceLock::new();
     SET.get_or_init(|| PhraseSet::new(CUES))
@@ -62,6 +91,29 @@ impl Scopes {
         !word.is_empty()
             && !self.positive.contains(word)
             && self.excluded.iter().any(|c| c.contains(word))
+    }
+
+    /// What the excluded clauses name, item by item: each clause without its cue words
+    /// and filler ("相关项目", "等", "也", …), split at 、 和 及 与 或 /. "硝化、重氮化等
+    /// 危险工艺项目不承接" gives 硝化, 重氮化, 危险工艺.
+    pub fn items(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for clause in &self.excluded {
+            let mut c = clause.clone();
+            for w in CUES.iter().chain(FILLER) {
+                c = c.replace(w, "、");
+            }
+            for item in c.split([
+                '、', '和', '及', '与', '或', '/', '／', ' ', '（', '）', '(', ')',
+            ]) {
+                let item =
+                    item.trim_matches(|ch: char| ch.is_ascii_punctuation() || ch.is_whitespace());
+                if item.chars().count() >= 2 && !out.iter().any(|o| o == item) {
+                    out.push(item.to_string());
+                }
+            }
+        }
+        out
     }
 
     /// The excluded clause that mentions `word`, if any.
@@ -115,6 +167,13 @@ mod tests {
         let s = scopes("承接电池包测试，电池回收不做");
         assert!(!s.excludes("电池"));
         assert!(s.excludes("电池回收"));
+        let s = scopes("硝化、重氮化等重点监管危险工艺项目不承接，聚合物及其制品也不做。");
+        let items = s.items();
+        assert!(items.contains(&"硝化".to_string()), "{items:?}");
+        assert!(items.contains(&"重氮化".to_string()), "{items:?}");
+        assert!(items.contains(&"聚合物".to_string()), "{items:?}");
+        let s = scopes("动力电池回收相关项目请勿提交");
+        assert_eq!(s.items(), vec!["动力电池回收".to_string()]);
     }
 
     #[test]

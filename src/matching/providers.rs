@@ -785,7 +785,7 @@ fn features_of(
         &prepared.reading.concepts,
         &reading.concepts,
     );
-    let (excluded, clause) = concepts::exclusion(&prepared.reading, &prepared.words, reading);
+    let (excluded, clause) = concepts::exclusion(&prepared.reading, reading);
     extra.concept_overlap = overlap;
     extra.excluded = excluded;
     let mut f = PairFeatures::compute(&prepared.side, p, provider_fields, c.bm25, extra);

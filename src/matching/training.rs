@@ -7,18 +7,22 @@
 //!    is on both sides; load and track record are computed from training needs only, and
 //!    leave the scored pair itself out.
 //! 2. The text model (TF-IDF + latent semantic vectors) is fitted on every need and
-//!    provider text; the field classifier on records that have fields (its held-out
-//!    accuracy is reported).
+//!    provider text (kept from the active model while the store's corpus is smaller than
+//!    the one that model was fitted on); the field classifier on records that have fields
+//!    plus one pseudo-document per thesaurus concept (its held-out accuracy is reported).
 //! 3. For every feedback need the serving path runs as it would for a request: the same
 //!    retrieval and the same features. Labelled pairs: accepted/deal positive, weighted by
 //!    the inverse of the examination propensity of the rank they were shown at (estimated
 //!    from clicks by rank), so the model does not merely learn the old ranking; rejected
 //!    negative; shown but never acted on, weak negative (weight 0.3); and a few retrieved
 //!    candidates never shown, also weak negatives.
-//! 4. A logistic regression is fitted (`rank::train`); on the test needs the new model,
-//!    the active model, the baseline and BM25 rank the same candidates and are compared
-//!    (AUC, NDCG@10, MRR). The model file is written; it becomes active only if its
-//!    NDCG@10 beats the active model's (or when forced).
+//! 4. A logistic regression is fitted (`rank::train`: a prior centred on the active
+//!    model — or the baseline, or none —, its strength chosen by cross-validation over
+//!    needs, known directions kept); with `--judgments`, graded judgments add examples
+//!    too. On the test needs the new model, the active model, the baseline and BM25 rank
+//!    the same candidates and are compared (AUC, NDCG@10, MRR). The model file is
+//!    written; it becomes active only if its NDCG@10 beats the active model's (or when
+//!    forced).
 
 use super::evaluate::Judgments;
 use super::providers::{
@@ -265,11 +269,28 @@ pub async fn train(
     let providers = Arc::new(providers);
     let needs = Arc::new(needs);
     let (p2, n2) = (providers.clone(), needs.clone());
-    let (text, fields, field_accuracy, text_docs) = tokio::task::spawn_blocking(move || {
-        fit_text_and_fields(&analyzer2, &p2, &n2, &enterprises, &opts2)
-    })
-    .await
-    .map_err(|e| TrainingError::Fit(e.to_string()))??;
+    let (mut text, fields, field_accuracy, mut text_docs) =
+        tokio::task::spawn_blocking(move || {
+            fit_text_and_fields(&analyzer2, &p2, &n2, &enterprises, &opts2)
+        })
+        .await
+        .map_err(|e| TrainingError::Fit(e.to_string()))??;
+    // A text model fitted on fewer documents than the active model's is a worse one (a
+    // latent space from a few hundred texts is noise), and the active model's weights —
+    // the prior — were learned on its own text features: until the store's corpus is at
+    // least as large, the new model keeps the active model's text model.
+    if opts.prior == PriorChoice::Active
+        && let Some(active) = registry.active()
+        && active.text.n_docs() > text_docs
+    {
+        tracing::info!(
+            store_docs = text_docs,
+            active_docs = active.text.n_docs(),
+            "training: the store's corpus is smaller than the active model's; its text model is kept"
+        );
+        text = active.text.clone();
+        text_docs = active.text.n_docs();
+    }
     tracing::info!(
         text_docs,
         seconds = started.elapsed().as_secs_f64(),
@@ -528,18 +549,6 @@ pub async fn train(
                 a.ndcg_at_10
             ),
         ),
-        // A tie on the first screen is broken by how well the whole list is ordered.
-        Some(a)
-            if (new_ndcg - a.ndcg_at_10).abs() <= 1e-9 && new_auc > a.auc.unwrap_or(0.0) + 1e-9 =>
-        {
-            (
-                true,
-                format!(
-                    "新模型 NDCG@10 {new_ndcg:.4} 与现用模型持平，AUC {new_auc:.4} 高于 {:.4}，已启用",
-                    a.auc.unwrap_or(0.0)
-                ),
-            )
-        }
         Some(a) => (
             false,
             format!(

@@ -63,7 +63,7 @@ pub struct TrainParams {
 impl Default for TrainParams {
     fn default() -> Self {
         TrainParams {
-            lambdas: vec![0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3],
+            lambdas: vec![0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
             folds: 5,
             max_iterations: 60,
             max_weight: 10.0,
