@@ -516,10 +516,9 @@ fn expansion(analyzer: &Analyzer, reading: &TextReading, words: &[String]) -> Ve
     out
 }
 
-/// Below this probability a field read from free text is not guessed.
-pub const FIELD_CONFIDENCE: f64 = 0.45;
-/// A second field is kept only at this probability or more.
-const SECOND_FIELD: f64 = 0.3;
+/// Below this probability a field read from free text is not guessed (the first or a
+/// second one).
+pub const FIELD_CONFIDENCE: f64 = 0.4;
 
 /// Fields of a text without stated ones, as probabilities: the thesaurus concepts' votes
 /// and the model's field classifier together (the concepts alone without a model, the
@@ -559,7 +558,7 @@ pub fn soft_fields(
         return Vec::new();
     }
     let mut out = vec![p[0]];
-    if let Some(second) = p.get(1).filter(|(_, q)| *q >= SECOND_FIELD) {
+    if let Some(second) = p.get(1).filter(|(_, q)| *q >= FIELD_CONFIDENCE) {
         out.push(*second);
     }
     out
@@ -921,4 +920,39 @@ fn matched_terms(analyzer: &Analyzer, c: &Candidate, query: &FxHashSet<&str>) ->
     out.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
     out.truncate(8);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fields read from free text are soft: never one below the confidence threshold, and
+    /// nothing for a text whose concepts do not point anywhere.
+    #[test]
+    fn inferred_fields_keep_the_confidence_threshold() {
+        let analyzer = Analyzer::new();
+        let texts = [
+            "钠电硬碳负极 高校成果",
+            "柑桔皮渣提果胶 找中式试验线 万州周边",
+            "hdi板激光钻孔急单打样，48小时能出不？",
+            "猪用中药口服液 想在荣昌找个GMP中试车间",
+            "板子打完样想先贴几百套试试",
+            "锂电池正极材料和电池回收",
+            "想找人聊聊",
+        ];
+        for text in texts {
+            let reading = TextReading::of(text);
+            let terms = terms_of(&analyzer, text);
+            for (f, p) in soft_fields(&reading, &terms, None) {
+                assert!(p >= FIELD_CONFIDENCE, "{text}: {f:?} at {p}");
+            }
+        }
+        assert!(soft_fields(&TextReading::of("想找人聊聊"), &[], None).is_empty());
+        let hdi = soft_fields(
+            &TextReading::of("hdi板激光钻孔急单打样"),
+            &terms_of(&analyzer, "hdi板激光钻孔急单打样"),
+            None,
+        );
+        assert_eq!(hdi.first().map(|x| x.0), Some(Field::NextGenIt), "{hdi:?}");
+    }
 }
