@@ -99,7 +99,13 @@ pub struct Thesaurus {
     pattern_concepts: Vec<Vec<ConceptId>>,
     /// Pattern → whether it is pure ASCII (matched only at word boundaries).
     pattern_ascii: Vec<bool>,
+    /// Concept → its broader concepts up to [`ANCESTOR_DEPTH`] levels, nearest first, with
+    /// their level (computed once: read for every candidate of every match).
+    ancestors: Vec<Vec<(ConceptId, u8)>>,
 }
+
+/// How many levels of broader concepts are followed.
+const ANCESTOR_DEPTH: usize = 3;
 
 impl std::fmt::Debug for Thesaurus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -249,11 +255,15 @@ impl Thesaurus {
                 line: 0,
                 reason: e.to_string(),
             })?;
+        let ancestors = (0..concepts.len())
+            .map(|id| walk_ancestors(&concepts, id as ConceptId, ANCESTOR_DEPTH))
+            .collect();
         Ok(Thesaurus {
             concepts,
             automaton,
             pattern_concepts,
             pattern_ascii,
+            ancestors,
         })
     }
 
@@ -300,23 +310,9 @@ impl Thesaurus {
         out
     }
 
-    /// The broader concepts of `id`, nearest first, up to `depth` levels.
-    pub fn ancestors(&self, id: ConceptId, depth: usize) -> Vec<(ConceptId, usize)> {
-        let mut out: Vec<(ConceptId, usize)> = Vec::new();
-        let mut frontier = vec![id];
-        for level in 1..=depth {
-            let mut next = Vec::new();
-            for c in frontier {
-                for &b in &self.concepts[c as usize].broader {
-                    if b != id && !out.iter().any(|(x, _)| *x == b) {
-                        out.push((b, level));
-                        next.push(b);
-                    }
-                }
-            }
-            frontier = next;
-        }
-        out
+    /// The broader concepts of `id`, nearest first, up to three levels, with their level.
+    pub fn ancestors(&self, id: ConceptId) -> &[(ConceptId, u8)] {
+        &self.ancestors[id as usize]
     }
 
     /// The concepts of a text, with how they were written.
@@ -329,14 +325,41 @@ impl Thesaurus {
         }
         let mut ancestors: Vec<(ConceptId, ConceptId)> = Vec::new();
         for (c, _) in &direct {
-            for (a, _) in self.ancestors(*c, 3) {
+            for &(a, _) in self.ancestors(*c) {
                 if !direct.iter().any(|(d, _)| *d == a) && !ancestors.iter().any(|(x, _)| *x == a) {
                     ancestors.push((a, *c));
                 }
             }
         }
-        ConceptBag { direct, ancestors }
+        let mut direct_ids: Vec<ConceptId> = direct.iter().map(|(c, _)| *c).collect();
+        direct_ids.sort_unstable();
+        let mut ancestor_ids: Vec<ConceptId> = ancestors.iter().map(|(a, _)| *a).collect();
+        ancestor_ids.sort_unstable();
+        ConceptBag {
+            direct,
+            ancestors,
+            direct_ids,
+            ancestor_ids,
+        }
     }
+}
+
+fn walk_ancestors(concepts: &[Concept], id: ConceptId, depth: usize) -> Vec<(ConceptId, u8)> {
+    let mut out: Vec<(ConceptId, u8)> = Vec::new();
+    let mut frontier = vec![id];
+    for level in 1..=depth {
+        let mut next = Vec::new();
+        for c in frontier {
+            for &b in &concepts[c as usize].broader {
+                if b != id && !out.iter().any(|(x, _)| *x == b) {
+                    out.push((b, level as u8));
+                    next.push(b);
+                }
+            }
+        }
+        frontier = next;
+    }
+    out
 }
 
 /// The concepts a text mentions and their broader concepts.
@@ -346,6 +369,10 @@ pub struct ConceptBag {
     pub direct: Vec<(ConceptId, String)>,
     /// Broader concepts of those, each with the mentioned concept it came from.
     pub ancestors: Vec<(ConceptId, ConceptId)>,
+    /// `direct`'s concepts, sorted (for lookups).
+    direct_ids: Vec<ConceptId>,
+    /// `ancestors`' concepts, sorted.
+    ancestor_ids: Vec<ConceptId>,
 }
 
 impl ConceptBag {
@@ -356,12 +383,12 @@ impl ConceptBag {
 
     /// Whether the text names `c` itself.
     pub fn has_direct(&self, c: ConceptId) -> bool {
-        self.direct.iter().any(|(d, _)| *d == c)
+        self.direct_ids.binary_search(&c).is_ok()
     }
 
     /// Whether `c` is broader than something the text names.
     pub fn has_ancestor(&self, c: ConceptId) -> bool {
-        self.ancestors.iter().any(|(a, _)| *a == c)
+        self.ancestor_ids.binary_search(&c).is_ok()
     }
 }
 
@@ -383,54 +410,158 @@ pub struct ConceptMatch {
     pub strength: f64,
 }
 
+/// How one concept of the need is found on the provider's side: (strength, the concept
+/// that joins them) — the provider names it: 1; names a narrower one: 0.8; names a
+/// broader one: 0.6 (two levels up: 0.45); both share a broader one: 0.3.
+fn best_match(t: &Thesaurus, c: ConceptId, provider: &ConceptBag) -> Option<(f64, ConceptId)> {
+    if provider.has_direct(c) {
+        return Some((1.0, c));
+    }
+    if provider.has_ancestor(c) {
+        return Some((0.8, c));
+    }
+    let mut best: Option<(f64, ConceptId)> = None;
+    for &(a, level) in t.ancestors(c) {
+        let s = if level > 2 {
+            continue;
+        } else if provider.has_direct(a) {
+            if level == 1 { 0.6 } else { 0.45 }
+        } else if level == 1 && provider.has_ancestor(a) && !t.concept(a).is_service() {
+            0.3
+        } else {
+            continue;
+        };
+        if best.is_none_or(|(b, _)| s > b) {
+            best = Some((s, a));
+        }
+    }
+    best
+}
+
 /// The overlap of a need's concepts with a provider's: Σ over the need's concepts of its
-/// weight × the best of (the provider names it: 1; the provider names a narrower one:
-/// 0.8; the provider names a broader one: 0.6; both share a broader one: 0.3), over the
-/// need's total weight. 0 when the need mentions no concept. Returns the matches too.
-pub fn overlap(
+/// weight × how it is found on the provider's side ([`best_match`]), over the need's
+/// total weight; 0 when the need mentions no concept. For many providers against one
+/// need, build [`NeedConcepts`] once and call [`NeedConcepts::overlap_with`].
+pub fn overlap(t: &Thesaurus, need: &ConceptBag, provider: &ConceptBag) -> f64 {
+    NeedConcepts::new(t, need).overlap_with(provider)
+}
+
+/// Most concepts of one need that count in the overlap (the first ones mentioned).
+const MAX_NEED_CONCEPTS: usize = 64;
+
+/// A need's concepts prepared for the overlap with many providers: every concept a
+/// provider could name that would match one of them, with the strength it would give
+/// when the provider names it itself or names something narrower.
+#[derive(Debug, Clone, Default)]
+pub struct NeedConcepts {
+    /// Concept → 1 + its index in `spans` (0: it does not match anything of the need),
+    /// one slot per thesaurus concept, so a provider's concepts are looked up directly.
+    slot: Vec<u16>,
+    /// For `keys[k]`, its entries `entries[spans[k].0..spans[k].1]`.
+    spans: Vec<(u32, u32)>,
+    /// (the need's concept it serves, strength if the provider names it, strength if it
+    /// is broader than what the provider names).
+    entries: Vec<(u8, f64, f64)>,
+    /// Each need concept's weight.
+    weights: Vec<f64>,
+    /// Their sum.
+    total: f64,
+}
+
+impl NeedConcepts {
+    /// Prepares a need's concepts ([`best_match`]'s rules, inverted).
+    pub fn new(t: &Thesaurus, need: &ConceptBag) -> NeedConcepts {
+        let mut map: std::collections::BTreeMap<ConceptId, Vec<(u8, f64, f64)>> =
+            Default::default();
+        let mut add = |key: ConceptId, i: u8, direct: f64, ancestor: f64| {
+            let e = map.entry(key).or_default();
+            match e.iter_mut().find(|x| x.0 == i) {
+                Some(x) => {
+                    x.1 = x.1.max(direct);
+                    x.2 = x.2.max(ancestor);
+                }
+                None => e.push((i, direct, ancestor)),
+            }
+        };
+        let mut weights = Vec::new();
+        for (i, (c, _)) in need.direct.iter().take(MAX_NEED_CONCEPTS).enumerate() {
+            let i = i as u8;
+            add(*c, i, 1.0, 0.8);
+            for &(a, level) in t.ancestors(*c) {
+                match level {
+                    1 => {
+                        let shared = if t.concept(a).is_service() { 0.0 } else { 0.3 };
+                        add(a, i, 0.6, shared);
+                    }
+                    2 => add(a, i, 0.45, 0.0),
+                    _ => {}
+                }
+            }
+            weights.push(concept_weight(t, *c));
+        }
+        let mut n = NeedConcepts {
+            total: weights.iter().sum(),
+            weights,
+            ..NeedConcepts::default()
+        };
+        if !map.is_empty() {
+            n.slot = vec![0; t.concepts().len()];
+        }
+        for (k, v) in map {
+            let start = n.entries.len() as u32;
+            n.entries.extend(v);
+            n.spans.push((start, n.entries.len() as u32));
+            n.slot[k as usize] = n.spans.len() as u16;
+        }
+        n
+    }
+
+    /// The overlap with one provider's concepts: one direct lookup per concept the
+    /// provider names (or is narrower than), nothing allocated.
+    pub fn overlap_with(&self, provider: &ConceptBag) -> f64 {
+        if self.total <= 0.0 || self.slot.is_empty() {
+            return 0.0;
+        }
+        let mut best = [0f64; MAX_NEED_CONCEPTS];
+        let mut visit = |ids: &[ConceptId], pick: fn(&(u8, f64, f64)) -> f64| {
+            for &c in ids {
+                let k = self.slot.get(c as usize).copied().unwrap_or(0);
+                if k == 0 {
+                    continue;
+                }
+                let (s, e) = self.spans[k as usize - 1];
+                for x in &self.entries[s as usize..e as usize] {
+                    let slot = &mut best[x.0 as usize];
+                    *slot = slot.max(pick(x));
+                }
+            }
+        };
+        visit(&provider.direct_ids, |x| x.1);
+        visit(&provider.ancestor_ids, |x| x.2);
+        let got: f64 = self.weights.iter().zip(best).map(|(w, b)| w * b).sum();
+        got / self.total
+    }
+}
+
+/// The need's concepts the provider offers, strongest first (for explanations).
+pub fn overlap_matches(
     t: &Thesaurus,
     need: &ConceptBag,
     provider: &ConceptBag,
-) -> (f64, Vec<ConceptMatch>) {
-    if need.direct.is_empty() {
-        return (0.0, Vec::new());
-    }
-    let mut total = 0.0;
-    let mut got = 0.0;
-    let mut matches = Vec::new();
-    for (c, surface) in &need.direct {
-        let w = concept_weight(t, *c);
-        total += w;
-        let mut best: Option<(f64, ConceptId)> = None;
-        let mut consider = |s: f64, via: ConceptId| {
-            if best.is_none_or(|(b, _)| s > b) {
-                best = Some((s, via));
-            }
-        };
-        if provider.has_direct(*c) {
-            consider(1.0, *c);
-        } else if provider.has_ancestor(*c) {
-            consider(0.8, *c);
-        } else {
-            for (a, level) in t.ancestors(*c, 2) {
-                if provider.has_direct(a) {
-                    consider(if level == 1 { 0.6 } else { 0.45 }, a);
-                } else if level == 1 && provider.has_ancestor(a) && !t.concept(a).is_service() {
-                    consider(0.3, a);
-                }
-            }
-        }
-        if let Some((s, via)) = best {
-            got += w * s;
-            matches.push(ConceptMatch {
-                concept: via,
+) -> Vec<ConceptMatch> {
+    let mut matches: Vec<ConceptMatch> = need
+        .direct
+        .iter()
+        .filter_map(|(c, surface)| {
+            best_match(t, *c, provider).map(|(strength, concept)| ConceptMatch {
+                concept,
                 need_surface: surface.clone(),
-                strength: s,
-            });
-        }
-    }
+                strength,
+            })
+        })
+        .collect();
     matches.sort_by(|a, b| b.strength.total_cmp(&a.strength));
-    (if total > 0.0 { got / total } else { 0.0 }, matches)
+    matches
 }
 
 /// Field evidence from the concepts of a text: each field's share of the votes of the
@@ -505,6 +636,9 @@ impl TextReading {
 /// declines is written in the need as such; 1 when the need rules out a technology the
 /// provider offers. The largest counts.
 pub fn exclusion(need: &TextReading, provider: &TextReading) -> (f64, Option<String>) {
+    if provider.scopes.excluded.is_empty() && need.excluded.direct.is_empty() {
+        return (0.0, None);
+    }
     let t = Thesaurus::get();
     let mut best: (f64, Option<String>) = (0.0, None);
     let mut consider = |share: f64, clause: Option<String>| {
@@ -602,17 +736,52 @@ HDI板\tHDI;高密度互连板\t印制电路板\tnext_gen_it\t\n\
         let t = small();
         let need = t.bag("HDI板打样");
         let provider = t.bag("多层线路板、软板打样");
-        let (v, m) = overlap(&t, &need, &provider);
+        let (v, m) = (
+            overlap(&t, &need, &provider),
+            overlap_matches(&t, &need, &provider),
+        );
         assert!((v - 0.6).abs() < 1e-9, "{v} {m:?}");
         assert_eq!(t.concept(m[0].concept).name, "印制电路板");
         assert_eq!(m[0].need_surface, "HDI板");
         // The same concept in other words counts fully; an unrelated one not at all.
-        assert_eq!(overlap(&t, &t.bag("白料"), &t.bag("组合聚醚")).0, 1.0);
-        assert_eq!(overlap(&t, &t.bag("白料"), &t.bag("HDI板")).0, 0.0);
-        assert_eq!(overlap(&t, &t.bag("天气"), &t.bag("HDI板")).0, 0.0);
+        assert_eq!(overlap(&t, &t.bag("白料"), &t.bag("组合聚醚")), 1.0);
+        assert_eq!(overlap(&t, &t.bag("白料"), &t.bag("HDI板")), 0.0);
+        assert_eq!(overlap(&t, &t.bag("天气"), &t.bag("HDI板")), 0.0);
         // Siblings share their broader concept weakly.
-        let (s, _) = overlap(&t, &t.bag("HDI板"), &t.bag("FPC"));
+        let s = overlap(&t, &t.bag("HDI板"), &t.bag("FPC"));
         assert!((s - 0.3).abs() < 1e-9, "{s}");
+    }
+
+    /// The prepared overlap gives what the concept-by-concept rules give.
+    #[test]
+    fn the_prepared_overlap_equals_the_rules() {
+        let t = Thesaurus::parse(SOURCES).unwrap();
+        let texts = [
+            "HDI板激光钻孔，贴片打样",
+            "多层线路板、软板打样，SMT贴片加工",
+            "锂电池正极材料中试放大，磷酸铁锂",
+            "动力电池回收与梯次利用",
+            "组合聚醚白料配方，聚氨酯发泡",
+            "中药提取，GMP中试车间",
+        ];
+        for a in texts {
+            for b in texts {
+                let (na, pb) = (t.bag(a), t.bag(b));
+                let rules: f64 = {
+                    let total: f64 = na.direct.iter().map(|(c, _)| concept_weight(&t, *c)).sum();
+                    let got: f64 = na
+                        .direct
+                        .iter()
+                        .map(|(c, _)| {
+                            concept_weight(&t, *c) * best_match(&t, *c, &pb).map_or(0.0, |m| m.0)
+                        })
+                        .sum();
+                    if total > 0.0 { got / total } else { 0.0 }
+                };
+                let fast = overlap(&t, &na, &pb);
+                assert!((rules - fast).abs() < 1e-6, "{a} / {b}: {rules} vs {fast}");
+            }
+        }
     }
 
     #[test]

@@ -291,11 +291,14 @@ pub fn rank_enterprises(
         enterprise_text.push_str(&e.keywords.join("、"));
         enterprise_text.push('。');
         enterprise_text.push_str(&need_texts);
-        let (expertise_fit, fit_matches) = concepts::overlap(
-            Thesaurus::get(),
-            &TextReading::of(&enterprise_text).concepts,
-            &expertise.concepts,
-        );
+        let enterprise_concepts = TextReading::of(&enterprise_text).concepts;
+        let t = Thesaurus::get();
+        let expertise_fit = concepts::overlap(t, &enterprise_concepts, &expertise.concepts);
+        let fit_matches = if expertise_fit > 0.0 {
+            concepts::overlap_matches(t, &enterprise_concepts, &expertise.concepts)
+        } else {
+            Vec::new()
+        };
         // An enterprise without a filed need stays only when the expertise fits the
         // problem its description states (a visit is how that need gets filed); it
         // ranks lower through `has_open_need`.

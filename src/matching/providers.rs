@@ -217,6 +217,8 @@ pub struct Prepared {
     pub budget_wan: Option<f64>,
     /// Its concepts and what it rules out.
     pub reading: TextReading,
+    /// Its concepts prepared for the overlap with every candidate.
+    pub concepts: concepts::NeedConcepts,
 }
 
 /// What the service read from a free text.
@@ -471,6 +473,7 @@ pub fn prepare_need(
         inferred,
         vectors,
         budget_wan: need.budget_wan,
+        concepts: concepts::NeedConcepts::new(Thesaurus::get(), &text_reading.concepts),
         reading: text_reading,
     }
 }
@@ -478,7 +481,7 @@ pub fn prepare_need(
 /// Weight of a query term added because it names a concept the text mentions.
 const EXPANSION_WEIGHT: f32 = 0.4;
 /// Most expansion terms per request.
-const MAX_EXPANSION: usize = 24;
+const MAX_EXPANSION: usize = 8;
 
 /// Query expansion from the thesaurus: the words of the other forms of each technology
 /// concept the text mentions (so "白料" also finds "组合聚醚"), and of its nearest
@@ -488,12 +491,12 @@ fn expansion(analyzer: &Analyzer, reading: &TextReading, words: &[String]) -> Ve
     let mut out: Vec<(String, f32)> = Vec::new();
     let have: FxHashSet<&str> = words.iter().map(String::as_str).collect();
     let add = |form: &str, w: f32, out: &mut Vec<(String, f32)>| {
-        for term in analyzer.distinct_terms(form) {
+        for term in analyzer.phrase_terms(form).iter() {
             if term.chars().count() >= 2
                 && !have.contains(term.as_str())
-                && !out.iter().any(|(x, _)| *x == term)
+                && !out.iter().any(|(x, _)| x == term)
             {
-                out.push((term, w));
+                out.push((term.clone(), w));
             }
         }
     };
@@ -623,6 +626,7 @@ pub fn prepare_text(
         inferred,
         vectors,
         budget_wan: req.budget_wan,
+        concepts: concepts::NeedConcepts::new(Thesaurus::get(), &text_reading.concepts),
         reading: text_reading,
     }
 }
@@ -779,16 +783,10 @@ fn features_of(
         _ => &p.fields,
     };
     let reading = c.reading();
-    let (overlap, matches) = concepts::overlap(
-        Thesaurus::get(),
-        &prepared.reading.concepts,
-        &reading.concepts,
-    );
+    extra.concept_overlap = prepared.concepts.overlap_with(&reading.concepts);
     let (excluded, clause) = concepts::exclusion(&prepared.reading, reading);
-    extra.concept_overlap = overlap;
     extra.excluded = excluded;
     let mut f = PairFeatures::compute(&prepared.side, p, provider_fields, c.bm25, extra);
-    f.concepts = matches;
     f.exclusion = clause.filter(|_| excluded > 0.0);
     f
 }
@@ -878,13 +876,22 @@ pub fn rank_with(
     best.into_iter()
         .map(|i| {
             let (j, c) = (&judged[i], &candidates[i]);
+            // Which concepts matched: worked out for the results shown only.
+            let mut shown = j.features.clone();
+            if shown.get("concept_overlap") > 0.0 {
+                shown.concepts = concepts::overlap_matches(
+                    Thesaurus::get(),
+                    &prepared.reading.concepts,
+                    &c.reading().concepts,
+                );
+            }
             MatchResult {
                 provider: c.provider.clone(),
                 score: j.score,
                 relevance: j.relevance,
                 explanation: Explanation::new(
-                    ctx.ranker.score(&j.features),
-                    &j.features,
+                    ctx.ranker.score(&shown),
+                    &shown,
                     prepared.side.service,
                     matched_terms(ctx.analyzer, c, &query),
                 )

@@ -21,7 +21,13 @@ pub struct Analyzer {
     jieba: Jieba,
     stopwords: HashSet<String>,
     synonyms: HashMap<String, Vec<String>>,
+    /// [`Analyzer::phrase_terms`]' answers: short fixed phrases (thesaurus forms) are
+    /// analysed once per process.
+    phrases: std::sync::RwLock<HashMap<String, std::sync::Arc<Vec<String>>>>,
 }
+
+/// Phrases kept by [`Analyzer::phrase_terms`] before its memory is cleared.
+const PHRASE_CACHE_LIMIT: usize = 100_000;
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,6 +107,7 @@ impl Analyzer {
             jieba,
             stopwords,
             synonyms,
+            phrases: Default::default(),
         }
     }
 
@@ -176,6 +183,24 @@ impl Analyzer {
             .into_iter()
             .filter_map(|t| seen.insert(t.text.clone()).then_some(t.text))
             .collect()
+    }
+
+    /// [`Analyzer::distinct_terms`] of a short fixed phrase (a thesaurus form), remembered:
+    /// query expansion asks for the same few thousand phrases again and again.
+    pub fn phrase_terms(&self, phrase: &str) -> std::sync::Arc<Vec<String>> {
+        if let Ok(cache) = self.phrases.read()
+            && let Some(t) = cache.get(phrase)
+        {
+            return t.clone();
+        }
+        let terms = std::sync::Arc::new(self.distinct_terms(phrase));
+        if let Ok(mut cache) = self.phrases.write() {
+            if cache.len() >= PHRASE_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(phrase.to_string(), terms.clone());
+        }
+        terms
     }
 
     /// The synonyms of a normalised term (not including itself).
