@@ -5,7 +5,7 @@
 use super::error::ApiError;
 use crate::app::App;
 use axum::Router;
-use axum::extract::Path;
+use super::extract::Path;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
