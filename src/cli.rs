@@ -298,7 +298,9 @@ async fn keys(action: KeysAction) -> Result<i32> {
             data,
         } => {
             let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
-            let subject = subject.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            let subject = subject
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty());
             let store = open_store(&data.paths()).await?;
             let stored = match (crate::domain::access::subject_kind(role), &subject) {
                 (Some(kind), Some(id)) => store.get(kind, id).await?,

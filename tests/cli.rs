@@ -226,15 +226,19 @@ fn keys_create_refuses_subjects_that_do_not_exist_or_do_not_fit_the_role() {
     assert_eq!(out.status.code(), Some(0));
     let create = |role: &str, subject: Option<&str>| {
         let mut c = duijie();
-        c.args(["keys", "create", "--role", role, "--data-dir"]).arg(dir.path());
+        c.args(["keys", "create", "--role", role, "--data-dir"])
+            .arg(dir.path());
         if let Some(s) = subject {
             c.args(["--subject", s]);
         }
         let out = c.output().unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     };
     for (role, subject) in [
-        ("broker", Some("P-1")),      // a pilot platform, not a broker
+        ("broker", Some("P-1")),       // a pilot platform, not a broker
         ("enterprise", Some("E-404")), // no such enterprise
         ("provider", Some("E-1")),     // an enterprise, not a provider
         ("commissioner", Some("P-3")), // a provider

@@ -58,16 +58,34 @@ async fn revoking_the_last_key_never_opens_the_server() {
     let (id, admin) = make_key(&app, "admin", None).await;
     let store = app.store.clone();
     let srv = TestServer::serve(app).await;
-    assert_eq!(call(&srv, "GET", "/v1/admin/audit", None, None).await.0, 401);
-    assert_eq!(call(&srv, "GET", "/v1/admin/audit", Some(&admin), None).await.0, 200);
+    assert_eq!(
+        call(&srv, "GET", "/v1/admin/audit", None, None).await.0,
+        401
+    );
+    assert_eq!(
+        call(&srv, "GET", "/v1/admin/audit", Some(&admin), None)
+            .await
+            .0,
+        200
+    );
 
     assert!(store.revoke_key(&id).await.unwrap());
     tokio::time::sleep(KEY_CACHE).await;
     let (s, body) = call(&srv, "GET", "/v1/admin/audit", None, None).await;
     assert_eq!((s, code(&body)), (401, "unauthorized"), "{body}");
     let put = json!({"name":"x"});
-    assert_eq!(call(&srv, "PUT", "/v1/providers/P-X", None, Some(put)).await.0, 401);
-    assert_eq!(call(&srv, "GET", "/v1/admin/audit", Some(&admin), None).await.0, 401);
+    assert_eq!(
+        call(&srv, "PUT", "/v1/providers/P-X", None, Some(put))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        call(&srv, "GET", "/v1/admin/audit", Some(&admin), None)
+            .await
+            .0,
+        401
+    );
     srv.stop().await;
 
     // Restarted with every key revoked, on loopback: still closed.
@@ -83,13 +101,21 @@ async fn an_open_server_closes_for_good_when_a_key_appears() {
     let app = App::open(&paths(dir.path())).await.unwrap();
     let store = app.store.clone();
     let srv = TestServer::serve(app.clone()).await;
-    assert_eq!(call(&srv, "GET", "/v1/stats", None, None).await.0, 200, "open on loopback");
+    assert_eq!(
+        call(&srv, "GET", "/v1/stats", None, None).await.0,
+        200,
+        "open on loopback"
+    );
     let (id, _) = make_key(&app, "admin", None).await;
     tokio::time::sleep(KEY_CACHE).await;
     assert_eq!(call(&srv, "GET", "/v1/stats", None, None).await.0, 401);
     store.revoke_key(&id).await.unwrap();
     tokio::time::sleep(KEY_CACHE).await;
-    assert_eq!(call(&srv, "GET", "/v1/stats", None, None).await.0, 401, "never reopens");
+    assert_eq!(
+        call(&srv, "GET", "/v1/stats", None, None).await.0,
+        401,
+        "never reopens"
+    );
     srv.stop().await;
 }
 
@@ -161,18 +187,41 @@ async fn world() -> World {
 #[tokio::test]
 async fn feedback_is_authorised_by_ownership() {
     let w = world().await;
-    let post = async |key: &str, body: Value| call(&w.srv, "POST", "/v1/feedback", Some(key), Some(body)).await;
+    let post = async |key: &str, body: Value| {
+        call(&w.srv, "POST", "/v1/feedback", Some(key), Some(body)).await
+    };
 
     // A provider cannot make a matched_only need visible to itself by "contacting" it.
-    let (s, b) = post(&w.p2, json!({"need_id":"N-M","provider_id":"P-2","event":"contacted","actor":"provider"})).await;
+    let (s, b) = post(
+        &w.p2,
+        json!({"need_id":"N-M","provider_id":"P-2","event":"contacted","actor":"provider"}),
+    )
+    .await;
     assert_eq!(s, 404, "{b}");
-    assert_eq!(call(&w.srv, "GET", "/v1/needs/N-M", Some(&w.p2), None).await.0, 404);
+    assert_eq!(
+        call(&w.srv, "GET", "/v1/needs/N-M", Some(&w.p2), None)
+            .await
+            .0,
+        404
+    );
     // Nor post outcomes, nor speak for another provider.
-    let (s, b) = post(&w.p1, json!({"need_id":"N-1","provider_id":"P-1","event":"accepted","actor":"provider"})).await;
+    let (s, b) = post(
+        &w.p1,
+        json!({"need_id":"N-1","provider_id":"P-1","event":"accepted","actor":"provider"}),
+    )
+    .await;
     assert_eq!((s, code(&b)), (403, "forbidden"), "{b}");
-    let (s, _) = post(&w.p1, json!({"need_id":"N-1","provider_id":"P-2","event":"contacted","actor":"provider"})).await;
+    let (s, _) = post(
+        &w.p1,
+        json!({"need_id":"N-1","provider_id":"P-2","event":"contacted","actor":"provider"}),
+    )
+    .await;
     assert_eq!(s, 403);
-    let (s, b) = post(&w.p1, json!({"need_id":"N-1","provider_id":"P-1","event":"contacted","actor":"provider"})).await;
+    let (s, b) = post(
+        &w.p1,
+        json!({"need_id":"N-1","provider_id":"P-1","event":"contacted","actor":"provider"}),
+    )
+    .await;
     assert_eq!(s, 201, "{b}");
 
     // An enterprise naming itself cannot post on another enterprise's need.
@@ -194,8 +243,26 @@ async fn feedback_is_authorised_by_ownership() {
     let (s, b) = post(&w.broker, fb.clone()).await;
     assert_eq!(s, 403, "{b}");
     let out = json!({"broker_id":"P-5","event":"deal","provider_id":"P-2"});
-    assert_eq!(call(&w.srv, "POST", "/v1/leads/N-2/outcome", Some(&w.broker), Some(out)).await.0, 403);
-    let (s, b) = call(&w.srv, "POST", "/v1/leads/N-2/claim", Some(&w.broker), Some(json!({"broker_id":"P-5"}))).await;
+    assert_eq!(
+        call(
+            &w.srv,
+            "POST",
+            "/v1/leads/N-2/outcome",
+            Some(&w.broker),
+            Some(out)
+        )
+        .await
+        .0,
+        403
+    );
+    let (s, b) = call(
+        &w.srv,
+        "POST",
+        "/v1/leads/N-2/claim",
+        Some(&w.broker),
+        Some(json!({"broker_id":"P-5"})),
+    )
+    .await;
     assert_eq!(s, 201, "{b}");
     let (s, b) = post(&w.broker, fb).await;
     assert_eq!(s, 201, "{b}");
@@ -206,16 +273,36 @@ async fn feedback_is_authorised_by_ownership() {
 async fn cursors_are_opaque_and_never_name_a_hidden_record() {
     let w = world().await;
     // E-1's needs in id order: N-1, N-3 (public), N-C, N-M (hidden from E-2).
-    let (s, page) = call(&w.srv, "GET", "/v1/needs?enterprise_id=E-1&limit=3", Some(&w.e2), None).await;
+    let (s, page) = call(
+        &w.srv,
+        "GET",
+        "/v1/needs?enterprise_id=E-1&limit=3",
+        Some(&w.e2),
+        None,
+    )
+    .await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(page["results"].as_array().unwrap().len(), 2, "{page}");
-    assert!(page["next_cursor"].is_null(), "nothing more it may see: {page}");
+    assert!(
+        page["next_cursor"].is_null(),
+        "nothing more it may see: {page}"
+    );
     // Page by one: every cursor is opaque, and paging finds exactly the visible needs.
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
-        let (s, page) = call(&w.srv, "GET", &format!("/v1/needs?enterprise_id=E-1&limit=1{q}"), Some(&w.e2), None).await;
+        let q = cursor
+            .as_ref()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
+        let (s, page) = call(
+            &w.srv,
+            "GET",
+            &format!("/v1/needs?enterprise_id=E-1&limit=1{q}"),
+            Some(&w.e2),
+            None,
+        )
+        .await;
         assert_eq!(s, 200, "{page}");
         for r in page["results"].as_array().unwrap() {
             seen.push(r["id"].as_str().unwrap().to_string());
@@ -230,12 +317,26 @@ async fn cursors_are_opaque_and_never_name_a_hidden_record() {
     }
     assert_eq!(seen, ["N-1", "N-3"]);
     // The owner pages through all four.
-    let (_, page) = call(&w.srv, "GET", "/v1/needs?enterprise_id=E-1&limit=3", Some(&w.e1), None).await;
+    let (_, page) = call(
+        &w.srv,
+        "GET",
+        "/v1/needs?enterprise_id=E-1&limit=3",
+        Some(&w.e1),
+        None,
+    )
+    .await;
     assert_eq!(page["results"].as_array().unwrap().len(), 3);
     assert!(page["next_cursor"].is_string());
     // A forged cursor is a clear 400.
     for bad in ["N-C", "c1.%21%21", "zzz"] {
-        let (s, b) = call(&w.srv, "GET", &format!("/v1/needs?cursor={bad}"), Some(&w.e2), None).await;
+        let (s, b) = call(
+            &w.srv,
+            "GET",
+            &format!("/v1/needs?cursor={bad}"),
+            Some(&w.e2),
+            None,
+        )
+        .await;
         assert_eq!((s, code(&b)), (400, "bad_cursor"), "{bad}: {b}");
     }
     w.srv.stop().await;
@@ -246,15 +347,36 @@ async fn ids_codes_and_names_of_the_wrong_type_are_rejected_not_coerced() {
     let w = world().await;
     let need = json!({"enterprise_id":500112,"title":"x","service":"pilot_scale"});
     let (s, b) = call(&w.srv, "PUT", "/v1/needs/N-X", Some(&w.e2), Some(need)).await;
-    assert_eq!((s, code(&b), b["field"].as_str()), (400, "wrong_type", Some("enterprise_id")), "{b}");
-    assert_eq!(call(&w.srv, "GET", "/v1/needs/N-X", Some(&w.e1), None).await.0, 404, "nothing stored");
+    assert_eq!(
+        (s, code(&b), b["field"].as_str()),
+        (400, "wrong_type", Some("enterprise_id")),
+        "{b}"
+    );
+    assert_eq!(
+        call(&w.srv, "GET", "/v1/needs/N-X", Some(&w.e1), None)
+            .await
+            .0,
+        404,
+        "nothing stored"
+    );
     for (body, field) in [
         (json!({"name":123}), "name"),
         (json!({"id":2,"name":"x"}), "id"),
         (json!({"kind":["enterprise"],"name":"x"}), "kind"),
     ] {
-        let (s, b) = call(&w.srv, "PUT", "/v1/enterprises/E-2", Some(&w.e2), Some(body)).await;
-        assert_eq!((s, code(&b), b["field"].as_str()), (400, "wrong_type", Some(field)), "{b}");
+        let (s, b) = call(
+            &w.srv,
+            "PUT",
+            "/v1/enterprises/E-2",
+            Some(&w.e2),
+            Some(body),
+        )
+        .await;
+        assert_eq!(
+            (s, code(&b), b["field"].as_str()),
+            (400, "wrong_type", Some(field)),
+            "{b}"
+        );
     }
     let fb = json!({"kind":5,"need_id":"N-1","provider_id":"P-1","event":"contacted","actor":"enterprise"});
     let (s, b) = call(&w.srv, "POST", "/v1/feedback", Some(&w.e1), Some(fb)).await;
@@ -267,7 +389,14 @@ async fn failed_authentication_is_limited_per_client_address() {
     let w = world().await;
     let mut limited = None;
     for i in 0..40 {
-        let r = w.srv.client.get(w.srv.url("/v1/stats")).bearer_auth(format!("dj_0000{i:04}_bad")).send().await.unwrap();
+        let r = w
+            .srv
+            .client
+            .get(w.srv.url("/v1/stats"))
+            .bearer_auth(format!("dj_0000{i:04}_bad"))
+            .send()
+            .await
+            .unwrap();
         if r.status() == 429 {
             limited = Some(r);
             break;
@@ -275,7 +404,11 @@ async fn failed_authentication_is_limited_per_client_address() {
         assert_eq!(r.status(), 401);
     }
     let r = limited.expect("429 after repeated failures");
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(wait >= 1);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "too_many_auth_failures");
@@ -293,15 +426,44 @@ async fn every_error_from_any_layer_is_problem_json() {
         assert_eq!(body["code"], want, "{body}");
     };
     let get = |path: String| w.srv.client.get(w.srv.url(&path)).bearer_auth(&w.e1);
-    check(get("/v1/needs/%ff%fe".into()).send().await.unwrap(), 400, "invalid_path").await;
-    check(get(format!("/v1/search?q={}", "a".repeat(20_000))).send().await.unwrap(), 414, "uri_too_long").await;
-    check(get("/v1/stats".into()).header("x-big", "b".repeat(40_000)).send().await.unwrap(), 431, "headers_too_large").await;
+    check(
+        get("/v1/needs/%ff%fe".into()).send().await.unwrap(),
+        400,
+        "invalid_path",
+    )
+    .await;
+    check(
+        get(format!("/v1/search?q={}", "a".repeat(20_000)))
+            .send()
+            .await
+            .unwrap(),
+        414,
+        "uri_too_long",
+    )
+    .await;
+    check(
+        get("/v1/stats".into())
+            .header("x-big", "b".repeat(40_000))
+            .send()
+            .await
+            .unwrap(),
+        431,
+        "headers_too_large",
+    )
+    .await;
     let mut many = get("/v1/stats".into());
     for i in 0..80 {
         many = many.header(format!("x-h{i}"), "1");
     }
     check(many.send().await.unwrap(), 431, "headers_too_large").await;
-    let r = w.srv.client.post(w.srv.url("/v1/needs/N-1")).bearer_auth(&w.e1).send().await.unwrap();
+    let r = w
+        .srv
+        .client
+        .post(w.srv.url("/v1/needs/N-1"))
+        .bearer_auth(&w.e1)
+        .send()
+        .await
+        .unwrap();
     check(r, 405, "method_not_allowed").await;
     w.srv.stop().await;
 }

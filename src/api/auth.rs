@@ -26,13 +26,13 @@ use super::error::ApiError;
 use crate::app::App;
 use crate::domain::access::Viewer;
 use crate::domain::{Need, Role};
+use crate::store::{Store, StoreError};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 use std::io::Read;
 use std::net::{IpAddr, SocketAddr};
@@ -85,7 +85,11 @@ impl Access {
     /// key and the address is loopback, or when the operator asked with `open` (refused
     /// with live keys, and on a non-loopback address of a store that has had keys). A
     /// store whose keys are all revoked starts closed (every request `401`).
-    pub async fn decide(store: &Store, addr: SocketAddr, open: bool) -> Result<Access, AccessError> {
+    pub async fn decide(
+        store: &Store,
+        addr: SocketAddr,
+        open: bool,
+    ) -> Result<Access, AccessError> {
         let live = store.live_key_count().await?;
         let ever = store.key_count().await?;
         let loopback = addr.ip().is_loopback();
@@ -261,7 +265,10 @@ impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
                 b.tokens + now.duration_since(b.at).as_secs_f64() * limit.per_sec < limit.burst
             });
             if map.len() >= MAX_BUCKETS {
-                tracing::warn!(buckets = map.len(), "too many rate-limit buckets; resetting them");
+                tracing::warn!(
+                    buckets = map.len(),
+                    "too many rate-limit buckets; resetting them"
+                );
                 map.clear();
             }
         }
@@ -269,7 +276,8 @@ impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
             tokens: limit.burst,
             at: now,
         });
-        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * limit.per_sec).min(limit.burst);
+        b.tokens =
+            (b.tokens + now.duration_since(b.at).as_secs_f64() * limit.per_sec).min(limit.burst);
         b.at = now;
         f(&mut b.tokens)
     }

@@ -5,13 +5,13 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::extract::Path;
 use super::extract::{Json, Query};
 use crate::app::App;
 use crate::domain::{Entity, EntityKind, NeedStatus, Role};
 use crate::ingest::Importer;
 use crate::store::ListFilter;
 use axum::Router;
-use super::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -172,7 +172,11 @@ pub(super) mod cursor {
             assert!(!c.contains("N-000123"));
             assert_eq!(super::decode(&c).unwrap(), "N-000123");
             for bad in ["N-000123", "c1.", "c1.!!!", "c2.Ti0x", ""] {
-                assert_eq!(super::decode(bad).unwrap_err().code(), "bad_cursor", "{bad}");
+                assert_eq!(
+                    super::decode(bad).unwrap_err().code(),
+                    "bad_cursor",
+                    "{bad}"
+                );
             }
         }
     }

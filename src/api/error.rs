@@ -211,7 +211,9 @@ impl ApiError {
             StatusCode::URI_TOO_LONG,
             "uri_too_long",
             "请求地址过长",
-            format!("请求地址（路径和查询参数）超过上限 {limit} 字节；长查询请改用 POST（如 /v1/match）"),
+            format!(
+                "请求地址（路径和查询参数）超过上限 {limit} 字节；长查询请改用 POST（如 /v1/match）"
+            ),
         )
     }
 
@@ -232,12 +234,24 @@ impl ApiError {
             401 => ("unauthorized", "需要有效的 API 密钥", "需要有效的 API 密钥"),
             403 => ("forbidden", "没有权限", "没有权限"),
             404 => ("no_such_route", "没有这个接口", "请求的路径不存在"),
-            405 => ("method_not_allowed", "不支持的请求方法", "该路径不支持此 HTTP 方法"),
+            405 => (
+                "method_not_allowed",
+                "不支持的请求方法",
+                "该路径不支持此 HTTP 方法",
+            ),
             408 => ("request_timeout", "请求超时", "请求超时，已中止"),
-            411 => ("length_required", "缺少请求体长度", "请求需要 Content-Length"),
+            411 => (
+                "length_required",
+                "缺少请求体长度",
+                "请求需要 Content-Length",
+            ),
             413 => ("body_too_large", "请求体过大", "请求体超过上限"),
             414 => ("uri_too_long", "请求地址过长", "请求地址过长"),
-            415 => ("unsupported_media_type", "不支持的内容类型", "不支持的内容类型"),
+            415 => (
+                "unsupported_media_type",
+                "不支持的内容类型",
+                "不支持的内容类型",
+            ),
             422 => ("invalid_value", "记录不符合数据规范", "请求内容不符合规范"),
             429 => ("rate_limited", "请求过于频繁", "请求过于频繁，请稍后再试"),
             431 => ("headers_too_large", "请求头过大", "请求头过大"),
@@ -399,4 +413,52 @@ pub async fn problems(
         }
     }
     fixed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::routing::get;
+    use std::time::Duration;
+
+    /// A request cut by the timeout, and a plain-text rejection of a layer not ours, both
+    /// answer problem+json with a stable code.
+    #[tokio::test]
+    async fn timeouts_and_foreign_errors_become_problem_json() {
+        let app = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route(
+                "/plain",
+                get(|| async { (StatusCode::BAD_REQUEST, "plain text") }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Duration::from_millis(100),
+                problems,
+            ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = reqwest::Client::new();
+        for (path, status, code) in [
+            ("/slow", 408, "request_timeout"),
+            ("/plain", 400, "bad_request"),
+        ] {
+            let r = client
+                .get(format!("http://{addr}{path}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), status);
+            assert_eq!(r.headers()["content-type"], "application/problem+json");
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(body["code"], code);
+        }
+    }
 }

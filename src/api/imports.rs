@@ -120,9 +120,8 @@ pub(super) async fn may_post_feedback(
         )));
     }
     let subject = who.viewer.subject.as_deref().unwrap_or("");
-    let not_own = |what: &str| {
-        ApiError::forbidden(format!("反馈涉及的{what}不属于此密钥（{subject}）"))
-    };
+    let not_own =
+        |what: &str| ApiError::forbidden(format!("反馈涉及的{what}不属于此密钥（{subject}）"));
     // The need named, when one is: it must exist and be visible to the key now.
     let need = match s("need_id") {
         None => None,

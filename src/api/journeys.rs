@@ -8,6 +8,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::extract::Path;
 use super::extract::{Json, Query};
 use super::imports::add_feedback;
 use super::matches::place;
@@ -25,7 +26,6 @@ use crate::rank::{FeatureContribution, Ranker, RankerName};
 use crate::search::IndexError;
 use crate::store::{Claim, ListFilter};
 use axum::Router;
-use super::extract::Path;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};

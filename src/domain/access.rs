@@ -35,7 +35,10 @@ pub fn subject_fits(role: Role, id: Option<&str>, stored: Option<&Entity>) -> Re
             role.code()
         )),
         (Some(kind), Some(id)) => match stored {
-            None => Err(format!("{}“{id}”不存在：请先导入这条记录再为它创建密钥", kind.zh())),
+            None => Err(format!(
+                "{}“{id}”不存在：请先导入这条记录再为它创建密钥",
+                kind.zh()
+            )),
             Some(e) if e.kind() != kind => Err(format!(
                 "角色 {} 的密钥应代表{}，“{id}”是{}",
                 role.code(),
@@ -47,7 +50,9 @@ pub fn subject_fits(role: Role, id: Option<&str>, stored: Option<&Entity>) -> Re
             {
                 Err(format!(
                     "broker 密钥只能代表类型为 broker（技术经纪人）的服务机构，“{id}”是{}；它应使用 provider 密钥",
-                    p.provider_type.map(|t| t.zh()).unwrap_or("未注明类型的服务机构")
+                    p.provider_type
+                        .map(|t| t.zh())
+                        .unwrap_or("未注明类型的服务机构")
                 ))
             }
             Some(_) => Ok(()),
@@ -118,6 +123,29 @@ mod tests {
             role,
             subject: Some(subject.into()),
         }
+    }
+
+    #[test]
+    fn a_key_acts_only_for_an_existing_record_of_its_kind() {
+        let rec = |v: serde_json::Value| match check(&v, None).unwrap().record {
+            Record::Entity(e) => e,
+            _ => unreachable!(),
+        };
+        let platform = rec(
+            serde_json::json!({"kind":"provider","id":"P-1","name":"x","provider_type":"pilot_platform"}),
+        );
+        let broker = rec(
+            serde_json::json!({"kind":"provider","id":"P-5","name":"y","provider_type":"broker"}),
+        );
+        let ent = rec(serde_json::json!({"kind":"enterprise","id":"E-1","name":"z"}));
+        assert!(subject_fits(Role::Broker, Some("P-5"), Some(&broker)).is_ok());
+        assert!(subject_fits(Role::Broker, Some("P-1"), Some(&platform)).is_err());
+        assert!(subject_fits(Role::Provider, Some("P-1"), Some(&platform)).is_ok());
+        assert!(subject_fits(Role::Provider, Some("E-1"), Some(&ent)).is_err());
+        assert!(subject_fits(Role::Enterprise, Some("E-9"), None).is_err());
+        assert!(subject_fits(Role::Enterprise, None, None).is_err());
+        assert!(subject_fits(Role::Admin, None, None).is_ok());
+        assert!(subject_fits(Role::Admin, Some("E-1"), Some(&ent)).is_err());
     }
 
     #[test]

@@ -707,7 +707,11 @@ mod tests {
         ];
         for (v, field) in cases {
             let err = check(&v, None).unwrap_err();
-            assert_eq!((err.code, err.field.as_deref()), ("wrong_type", Some(field)), "{v}");
+            assert_eq!(
+                (err.code, err.field.as_deref()),
+                ("wrong_type", Some(field)),
+                "{v}"
+            );
         }
     }
 
