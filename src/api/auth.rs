@@ -441,8 +441,8 @@ pub async fn guard(
     } else {
         let client = req
             .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+            .get::<ConnectInfo<super::conn::Client>>()
+            .map(|c| c.0.0.ip())
             .unwrap_or(IpAddr::from([0, 0, 0, 0]));
         if let Err(wait) = guard.failures.check(&client) {
             return ApiError::too_many_auth_failures(wait).into_response();

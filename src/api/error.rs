@@ -363,11 +363,48 @@ impl From<MatchError> for ApiError {
     }
 }
 
+/// A whole HTTP/1.1 answer (head and problem+json body, closing the connection) for a
+/// request hyper refused before any of our code ran (see `api::conn`).
+pub(super) fn bare_answer(status: u16) -> Vec<u8> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let e = match status {
+        StatusCode::URI_TOO_LONG => ApiError::uri_too_long(MAX_URI_BYTES),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+            ApiError::headers_too_large(MAX_HEADER_BYTES, MAX_HEADERS)
+        }
+        StatusCode::BAD_REQUEST => ApiError::bad_request(
+            "malformed_request",
+            "请求不是合法的 HTTP/1.1（请求行或请求头格式有误）",
+        ),
+        other => ApiError::from_status(other),
+    };
+    let body = serde_json::to_vec(&Problem {
+        kind: format!("https://duijie.example/problems/{}", e.code),
+        title: e.title,
+        status: e.status.as_u16(),
+        code: e.code,
+        detail: &e.detail,
+        field: None,
+    })
+    .expect("problem serialises");
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/problem+json\r\nx-error-code: {}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error"),
+        e.code,
+        body.len()
+    )
+    .into_bytes();
+    out.extend(body);
+    out
+}
+
 /// Longest request target (path and query) accepted: 8 KiB; longer is `414 uri_too_long`.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// Largest header block accepted: 32 KiB in at most 64 headers; more is
 /// `431 headers_too_large`. (hyper's own limits — a 64 KiB target, 100 headers, ~400 KB —
-/// are above these, so a client meets ours first.)
+/// are above these, so a client meets ours first; beyond them `api::conn` rewrites
+/// hyper's bare answer.)
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Most headers accepted (see [`MAX_HEADER_BYTES`]).
 pub const MAX_HEADERS: usize = 64;

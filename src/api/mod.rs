@@ -3,6 +3,7 @@
 //! mapped to problem+json in exactly one place, [`error`].
 
 pub mod auth;
+mod conn;
 mod entities;
 pub mod error;
 mod extract;
@@ -93,8 +94,8 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(
-        listener,
-        router(app, access).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        conn::ProblemListener(listener),
+        router(app, access).into_make_service_with_connect_info::<conn::Client>(),
     )
     .with_graceful_shutdown(shutdown)
     .await
