@@ -171,7 +171,7 @@ async fn world() -> World {
         .unwrap();
     assert_eq!(report.rejected_count, 0, "{report:?}");
     make_key(&app, "admin", None).await;
-    let w = World {
+    World {
         e1: make_key(&app, "enterprise", Some("E-1")).await.1,
         e2: make_key(&app, "enterprise", Some("E-2")).await.1,
         c1: make_key(&app, "commissioner", Some("C-1")).await.1,
@@ -180,8 +180,7 @@ async fn world() -> World {
         broker: make_key(&app, "broker", Some("P-5")).await.1,
         srv: TestServer::serve(app).await,
         _dir: dir,
-    };
-    w
+    }
 }
 
 #[tokio::test]
