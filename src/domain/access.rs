@@ -6,8 +6,8 @@
 //! | `commissioners` | its enterprise, commissioners, admins |
 //! | `matched_only` | its enterprise, admins, and providers (or brokers) already engaged on it (contacted, accepted, rejected or closed a deal, per feedback) |
 //!
-//! A service running without API keys serves only its own machine and treats every
-//! request as an admin's.
+//! A service started open (decided at start-up, see `api::auth::Access`) treats every
+//! request as an admin's. Which record a key may act for is [`subject_fits`].
 
 use super::records::{Entity, Need};
 use super::vocab::{EntityKind, ProviderType, Role, Visibility};
