@@ -55,16 +55,23 @@ pub(super) async fn add_feedback(
     let mut importer = Importer::new(&app.store);
     for (no, mut v) in values {
         if let Some(obj) = v.as_object_mut() {
-            match obj.get("kind").and_then(Value::as_str) {
-                None => {
+            match obj.get("kind") {
+                None | Some(Value::Null) => {
                     obj.insert("kind".into(), "feedback".into());
                 }
-                Some("feedback") => {}
-                Some(other) => {
+                Some(Value::String(k)) if k.trim() == "feedback" => {}
+                Some(Value::String(other)) => {
                     return Err(ApiError::invalid(
                         "kind_mismatch",
                         Some("kind".into()),
                         format!("第 {no} 行：此接口只接受反馈记录，kind 是 {other}"),
+                    ));
+                }
+                Some(other) => {
+                    return Err(ApiError::invalid(
+                        "wrong_type",
+                        Some("kind".into()),
+                        format!("第 {no} 行：字段 kind 应为文本，实际是 {other}"),
                     ));
                 }
             }
@@ -80,10 +87,26 @@ pub(super) async fn add_feedback(
     Ok(report)
 }
 
-/// A non-admin key reports only its own actions: `actor` is its role and the record it
-/// acts for is in the event (an enterprise's own need, the provider, broker or
-/// commissioner itself).
-async fn acting_as_self(app: &App, who: &Principal, v: &Value) -> Result<(), ApiError> {
+/// A non-admin key reports only its own actions, on what it owns or was shown: `actor`
+/// is its role, and
+///
+/// - an enterprise: `enterprise_id` (when given) is itself, `need_id` (when given) one of
+///   its own needs, and one of the two is given;
+/// - a provider: `provider_id` is itself, the event is `contacted`, on a `need_id` it may
+///   see *before* this event (so it can never make a `matched_only` need visible to
+///   itself), with `enterprise_id`, when given, that need's enterprise;
+/// - a commissioner: `commissioner_id` is itself, no `provider_id` or `broker_id` (it
+///   speaks for its own pairs with enterprises only), a `need_id` it may see and an
+///   `enterprise_id` consistent with it;
+/// - a broker: `broker_id` is itself, on a `need_id` whose lead it has claimed, with a
+///   `provider_id` of its own choosing (the provider it brought in).
+///
+/// Everything else is `403 forbidden`; a need it may not see is `404`, as on a read.
+pub(super) async fn may_post_feedback(
+    app: &App,
+    who: &Principal,
+    v: &Value,
+) -> Result<(), ApiError> {
     if who.is_admin() {
         return Ok(());
     }
@@ -97,26 +120,86 @@ async fn acting_as_self(app: &App, who: &Principal, v: &Value) -> Result<(), Api
         )));
     }
     let subject = who.viewer.subject.as_deref().unwrap_or("");
-    let own = match role {
-        Role::Commissioner => s("commissioner_id") == Some(subject),
-        Role::Broker => s("broker_id") == Some(subject),
-        Role::Provider => s("provider_id") == Some(subject),
-        Role::Enterprise => match (s("enterprise_id"), s("need_id")) {
-            (Some(e), _) => e == subject,
-            (None, Some(n)) => matches!(
-                app.store.get(EntityKind::Need, n).await?,
-                Some(Entity::Need(need)) if need.enterprise_id.as_str() == subject
-            ),
-            _ => false,
+    let not_own =
+        |what: &str| ApiError::forbidden(format!("反馈涉及的{what}不属于此密钥（{subject}）"));
+    // The need named, when one is: it must exist and be visible to the key now.
+    let need = match s("need_id") {
+        None => None,
+        Some(n) => match app.store.get(EntityKind::Need, n).await? {
+            Some(Entity::Need(need)) if who.may_see(app, &need) => Some(need),
+            _ => return Err(ApiError::not_found("需求", n)),
         },
-        Role::Admin => true,
     };
-    if own {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "反馈涉及的对象不属于此密钥（{subject}）"
-        )))
+    let need_enterprise = need.as_ref().map(|n| n.enterprise_id.as_str());
+    if let (Some(e), Some(ne)) = (s("enterprise_id"), need_enterprise)
+        && e != ne
+    {
+        return Err(ApiError::forbidden(format!(
+            "enterprise_id “{e}”与需求所属企业不一致"
+        )));
+    }
+    match role {
+        Role::Enterprise => {
+            let ok = match (s("enterprise_id"), need_enterprise) {
+                (None, None) => false,
+                (e, n) => e.is_none_or(|e| e == subject) && n.is_none_or(|n| n == subject),
+            };
+            if !ok {
+                return Err(not_own("企业或需求"));
+            }
+        }
+        Role::Provider => {
+            if s("provider_id") != Some(subject) {
+                return Err(not_own("服务机构"));
+            }
+            if s("event") != Some("contacted") {
+                return Err(ApiError::forbidden(
+                    "服务机构只能反馈 contacted（已联系）；接受、成交等结果由企业、科技专员或技术经纪人反馈",
+                ));
+            }
+            if need.is_none() || s("commissioner_id").is_some() || s("broker_id").is_some() {
+                return Err(ApiError::forbidden(
+                    "服务机构的反馈应指明它联系的需求（need_id），不能代表科技专员或技术经纪人",
+                ));
+            }
+        }
+        Role::Commissioner => {
+            if s("commissioner_id") != Some(subject) {
+                return Err(not_own("科技专员"));
+            }
+            if s("provider_id").is_some() || s("broker_id").is_some() {
+                return Err(ApiError::forbidden(
+                    "科技专员只能反馈自己与企业之间的服务，不能代表服务机构或技术经纪人（去掉 provider_id / broker_id）",
+                ));
+            }
+        }
+        Role::Broker => {
+            if s("broker_id") != Some(subject) {
+                return Err(not_own("技术经纪人"));
+            }
+            broker_holds_lead(app, subject, need.as_ref().map(|n| n.id.as_str())).await?;
+        }
+        Role::Admin => {}
+    }
+    Ok(())
+}
+
+/// 403 unless `broker` has claimed the lead `need` (a claim still on record for it).
+pub(super) async fn broker_holds_lead(
+    app: &App,
+    broker: &str,
+    need: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(need) = need else {
+        return Err(ApiError::forbidden(
+            "技术经纪人的反馈应指明它认领的线索（need_id）",
+        ));
+    };
+    match app.store.claim_of(need).await? {
+        Some(c) if c.broker_id == broker => Ok(()),
+        _ => Err(ApiError::forbidden(format!(
+            "技术经纪人只能反馈自己认领的线索：需求“{need}”不是 {broker} 认领的（POST /v1/leads/{need}/claim）"
+        ))),
     }
 }
 
@@ -146,7 +229,7 @@ async fn feedback(
         }
         match serde_json::from_str::<Value>(line) {
             Ok(v) => {
-                acting_as_self(&app, &who, &v).await?;
+                may_post_feedback(&app, &who, &v).await?;
                 values.push((no, v))
             }
             Err(e) => malformed.push(crate::ingest::LineProblem {

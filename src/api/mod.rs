@@ -3,6 +3,7 @@
 //! mapped to problem+json in exactly one place, [`error`].
 
 pub mod auth;
+mod conn;
 mod entities;
 pub mod error;
 mod extract;
@@ -23,7 +24,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -35,9 +35,13 @@ pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// Longest a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The whole HTTP interface.
-pub fn router(app: App) -> Router {
-    let guard = Arc::new(auth::Guard::new(auth::RateLimit::from_env()));
+/// The whole HTTP interface, with access decided at start-up (see [`auth::Access`]).
+pub fn router(app: App, access: auth::Access) -> Router {
+    let guard = Arc::new(auth::Guard::new(
+        access,
+        auth::RateLimit::from_env(),
+        auth::RateLimit::auth_failures_from_env(),
+    ));
     let http_metrics = Arc::new(metrics::HttpMetrics::default());
     Router::new()
         .merge(system::routes())
@@ -57,9 +61,9 @@ pub fn router(app: App) -> Router {
             auth::guard,
         ))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             REQUEST_TIMEOUT,
+            error::problems,
         ))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
@@ -70,13 +74,29 @@ pub fn router(app: App) -> Router {
 }
 
 /// Serves until `shutdown` completes, then stops accepting and lets requests in flight
-/// finish.
+/// finish. Access is decided here, once ([`auth::Access::decide`] without `--open`).
 pub async fn serve(
     app: App,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
+    let access = auth::Access::decide(&app.store, listener.local_addr()?, false)
         .await
+        .map_err(std::io::Error::other)?;
+    serve_with(app, listener, access, shutdown).await
+}
+
+/// Serves with access already decided (`duijie serve` decides it, with its `--open`).
+pub async fn serve_with(
+    app: App,
+    listener: TcpListener,
+    access: auth::Access,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        conn::ProblemListener(listener),
+        router(app, access).into_make_service_with_connect_info::<conn::Client>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
