@@ -27,8 +27,10 @@ pub struct Cli {
 /// Where the data lives (shared by every subcommand that touches it).
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Data directory: the SQLite store `duijie.db` and the search index `index/`.
-    #[arg(long, env = "DUIJIE_DATA_DIR", default_value = ".")]
+    /// Data directory: the SQLite store `duijie.db` and the search index `index/`
+    /// (default `data`, created when missing; never the current directory, which in a
+    /// checkout holds the index's sources in `index/`).
+    #[arg(long, env = "DUIJIE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// Store URL (`sqlite:…` or `postgres://…`); overrides the SQLite file in the data directory.
     #[arg(long, env = "DATABASE_URL")]

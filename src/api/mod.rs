@@ -56,6 +56,10 @@ pub fn router(app: App) -> Router {
             (app.clone(), guard),
             auth::guard,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            system::refuse_writes_without_store,
+        ))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
