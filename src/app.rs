@@ -273,7 +273,19 @@ impl App {
         input: impl BufRead,
         format: &SourceFormat,
     ) -> Result<ImportReport, AppError> {
-        let mut importer = Importer::new(&self.store);
+        self.import_listing(input, format, crate::ingest::MAX_LISTED)
+            .await
+    }
+
+    /// [`App::import`], listing at most `listed` rejected lines and warnings in the
+    /// report (the rest are counted per code).
+    pub async fn import_listing(
+        &self,
+        input: impl BufRead,
+        format: &SourceFormat,
+        listed: usize,
+    ) -> Result<ImportReport, AppError> {
+        let mut importer = Importer::new(&self.store).listing_at_most(listed);
         importer.read(input, format).await?;
         let report = importer.finish().await?;
         self.sync().await?;

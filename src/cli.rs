@@ -465,7 +465,12 @@ async fn import(paths: &Paths, files: &[PathBuf], kind: Option<String>, json: bo
         total.unchanged += report.unchanged;
         total.rejected_count += report.rejected_count;
         total.rejected.extend(report.rejected);
+        total.rejected_omitted += report.rejected_omitted;
+        for (code, n) in report.rejected_by_code {
+            *total.rejected_by_code.entry(code).or_default() += n;
+        }
         total.warnings.extend(report.warnings);
+        total.warnings_omitted += report.warnings_omitted;
     }
     let elapsed = started.elapsed();
     // Bring the index up to date, unless a running server owns it (it follows the store).

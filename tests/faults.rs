@@ -57,9 +57,9 @@ async fn a_damaged_index_beside_files_duijie_did_not_write_is_reported_not_wiped
         std::fs::write(index.join(f), "源文件\n").unwrap();
     }
     std::fs::write(index.join("meta.json"), "{ not json").unwrap();
-    let err = App::open(&paths(dir.path()))
-        .await
-        .expect_err("a damaged index in a foreign directory is reported");
+    let Err(err) = App::open(&paths(dir.path())).await else {
+        panic!("a damaged index in a foreign directory must be reported");
+    };
     let msg = err.to_string();
     assert!(msg.contains("did not create"), "{msg}");
     for f in [
