@@ -27,8 +27,10 @@ pub struct Cli {
 /// Where the data lives (shared by every subcommand that touches it).
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Data directory: the SQLite store `duijie.db` and the search index `index/`.
-    #[arg(long, env = "DUIJIE_DATA_DIR", default_value = ".")]
+    /// Data directory: the SQLite store `duijie.db` and the search index `index/`
+    /// (default `data`, created when missing; never the current directory, which in a
+    /// checkout holds the index's sources in `index/`).
+    #[arg(long, env = "DUIJIE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// Store URL (`sqlite:…` or `postgres://…`); overrides the SQLite file in the data directory.
     #[arg(long, env = "DATABASE_URL")]
@@ -486,7 +488,12 @@ async fn import(paths: &Paths, files: &[PathBuf], kind: Option<String>, json: bo
         total.unchanged += report.unchanged;
         total.rejected_count += report.rejected_count;
         total.rejected.extend(report.rejected);
+        total.rejected_omitted += report.rejected_omitted;
+        for (code, n) in report.rejected_by_code {
+            *total.rejected_by_code.entry(code).or_default() += n;
+        }
         total.warnings.extend(report.warnings);
+        total.warnings_omitted += report.warnings_omitted;
     }
     let elapsed = started.elapsed();
     // Bring the index up to date, unless a running server owns it (it follows the store).

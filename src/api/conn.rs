@@ -81,6 +81,14 @@ fn bare_status(buf: &[u8]) -> Option<u16> {
 }
 
 impl ProblemIo {
+    /// Wraps an accepted connection.
+    pub fn new(inner: TcpStream) -> ProblemIo {
+        ProblemIo {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
     fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.pending.is_empty() {
             match Pin::new(&mut self.inner).poll_write(cx, &self.pending) {

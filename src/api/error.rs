@@ -154,6 +154,32 @@ impl ApiError {
         )
     }
 
+    /// 503 from `/readyz` and for writes the service cannot keep.
+    pub fn not_ready(why: &crate::app::NotReady) -> ApiError {
+        use crate::app::NotReady;
+        let (code, detail) = match why {
+            NotReady::StoreFileGone(path) => {
+                tracing::error!(path = %path.display(), "store file missing; refusing writes");
+                (
+                    "store_file_missing",
+                    "存储文件在服务运行期间被删除或替换，写入已停止以免丢失；请恢复数据后重启服务"
+                        .to_string(),
+                )
+            }
+            NotReady::StoreDown => ("store_unavailable", "存储暂时无法访问".to_string()),
+            NotReady::IndexFailing { lag } => (
+                "index_failing",
+                format!("搜索索引写入失败，正在自动重试；尚有 {lag} 条变更未能检索"),
+            ),
+        };
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            "服务暂时不可用",
+            detail,
+        )
+    }
+
     /// 401: no key, or a wrong or revoked one.
     pub fn unauthorized(detail: impl Into<String>) -> ApiError {
         ApiError::new(
