@@ -8,7 +8,7 @@ use crate::ingest::{ImportError, ImportReport, Importer, SourceFormat};
 use crate::matching::{Exposure, ExposureControl, ExposurePolicy};
 use crate::rank::registry::ModelRegistry;
 use crate::rank::{FeedbackStats, ModelError, Ranker, RankerName};
-use crate::search::{Analyzer, IndexError, SearchIndex};
+use crate::search::{Analyzer, IndexError, IndexStatus, SearchIndex};
 use crate::store::{Store, StoreError};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -91,6 +91,47 @@ pub struct App {
     model_refused: Arc<Mutex<Option<String>>>,
     /// Records imported through this process's HTTP paths, by outcome (for `/metrics`).
     pub imports: Arc<ImportCounters>,
+    /// The SQLite file this process opened (none on PostgreSQL), to notice its deletion.
+    store_file: Option<StoreFile>,
+    /// Index position whose document count was last compared with the store's records.
+    checked_seq: Arc<AtomicI64>,
+}
+
+/// The SQLite file as opened: its path and identity (device, inode). A file deleted or
+/// replaced under a running process is not the one its connections write to: their
+/// writes would go to an unlinked inode and vanish at exit.
+#[derive(Debug, Clone)]
+struct StoreFile {
+    path: PathBuf,
+    id: Option<(u64, u64)>,
+}
+
+impl StoreFile {
+    fn identity(path: &Path) -> Option<(u64, u64)> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            std::fs::metadata(path).ok().map(|_| (0, 0))
+        }
+    }
+}
+
+/// Why the service is not ready (`GET /readyz`), or writes are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotReady {
+    /// The store's file was deleted or replaced while serving.
+    StoreFileGone(PathBuf),
+    /// Writing the search index failed and it has not caught up since.
+    IndexFailing {
+        /// Change-log entries not yet searchable.
+        lag: i64,
+    },
+    /// The store did not answer.
+    StoreDown,
 }
 
 /// Where imported records came from, for [`ImportCounters`].
@@ -171,11 +212,45 @@ impl App {
             exposure_policy: ExposurePolicy::from_env(),
             model_refused: Arc::new(Mutex::new(None)),
             imports: Arc::default(),
+            store_file: None,
+            checked_seq: Arc::new(AtomicI64::new(-1)),
+        };
+        let app = App {
+            store_file: paths.database_url.is_none().then(|| {
+                let path = paths.data_dir.join("duijie.db");
+                StoreFile {
+                    id: StoreFile::identity(&path),
+                    path,
+                }
+            }),
+            ..app
         };
         app.refresh_stats().await?;
         // A new replica starts with the model the others rank with.
         app.follow_model().await?;
-        let status = app.index.catch_up(&app.store).await?;
+        let status = match app.index.catch_up(&app.store).await {
+            Ok(s) => s,
+            Err(IndexError::Store(e)) => return Err(e.into()),
+            Err(e) => {
+                // The failed attempt dropped the writer; a new one starts from the last
+                // commit (and clears what an interrupted commit left). Failing again,
+                // rebuild from the store.
+                tracing::warn!(error = %e, "catching the search index up failed at start; retrying");
+                match app.index.catch_up(&app.store).await {
+                    Ok(s) => s,
+                    Err(IndexError::Store(e)) => return Err(e.into()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "catching up failed again; rebuilding the search index");
+                        app.index.rebuild(&app.store).await?
+                    }
+                }
+            }
+        };
+        app.check_index().await?;
+        let status = IndexStatus {
+            documents: app.index.status().documents,
+            ..status
+        };
         tracing::info!(
             backend = app.store.backend(),
             applied_seq = status.applied_seq,
@@ -198,17 +273,98 @@ impl App {
         input: impl BufRead,
         format: &SourceFormat,
     ) -> Result<ImportReport, AppError> {
-        let mut importer = Importer::new(&self.store);
+        self.import_listing(input, format, crate::ingest::MAX_LISTED)
+            .await
+    }
+
+    /// [`App::import`], listing at most `listed` rejected lines and warnings in the
+    /// report (the rest are counted per code).
+    pub async fn import_listing(
+        &self,
+        input: impl BufRead,
+        format: &SourceFormat,
+        listed: usize,
+    ) -> Result<ImportReport, AppError> {
+        let mut importer = Importer::new(&self.store).listing_at_most(listed);
         importer.read(input, format).await?;
         let report = importer.finish().await?;
         self.sync().await?;
         Ok(report)
     }
 
-    /// Brings the index and the feedback aggregates up to date with the store.
+    /// Brings the index and the feedback aggregates up to date with the store, after a
+    /// write. A failure of the index does not fail the write (it is stored): it is kept
+    /// ([`SearchIndex::failure`]), shows as lag and in [`App::not_ready`], and
+    /// [`App::follow_changes`] retries with backoff; while it lasts, writes do not try.
     pub async fn sync(&self) -> Result<(), AppError> {
-        self.index.catch_up(&self.store).await?;
+        if self.index.failure().is_none() {
+            match self.index.catch_up(&self.store).await {
+                Ok(_) => {}
+                Err(IndexError::Store(e)) => return Err(e.into()),
+                Err(_) => {} // logged and kept by the index
+            }
+        }
         self.refresh_stats().await
+    }
+
+    /// One follow step: catch the index up (errors returned, for the backoff), check it
+    /// against the store, refresh the aggregates.
+    async fn follow_once(&self) -> Result<(), AppError> {
+        self.index.catch_up(&self.store).await?;
+        self.check_index().await?;
+        self.refresh_stats().await
+    }
+
+    /// Compares the index's document count with the store's records once per new index
+    /// position, when nothing is being written, and rebuilds the index when they differ
+    /// (an index damaged by an earlier fault, which its position alone cannot show).
+    pub async fn check_index(&self) -> Result<(), AppError> {
+        let before = self.index.status();
+        if before.applied_seq == self.checked_seq.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let counts = self.store.counts().await?;
+        let seq = self.store.last_seq().await?;
+        let after = self.index.status();
+        if after.applied_seq != before.applied_seq || seq != after.applied_seq {
+            return Ok(()); // writes in between: look again at the next position
+        }
+        let records = counts.enterprises + counts.needs + counts.providers + counts.commissioners;
+        if i64::try_from(after.documents).unwrap_or(i64::MAX) != records {
+            tracing::warn!(
+                documents = after.documents,
+                records,
+                "the search index does not hold the store's records; rebuilding it"
+            );
+            self.index.rebuild(&self.store).await?;
+        }
+        self.checked_seq.store(after.applied_seq, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Whether the SQLite file this process opened is still there (always true on
+    /// PostgreSQL); `Err` names the path when it was deleted or replaced.
+    pub fn store_file_ok(&self) -> Result<(), NotReady> {
+        match &self.store_file {
+            Some(f) if StoreFile::identity(&f.path) != f.id => {
+                Err(NotReady::StoreFileGone(f.path.clone()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Why this process should not get traffic, if it should not: the store file is gone,
+    /// the store does not answer, or the index failed and has not caught up since.
+    pub async fn not_ready(&self) -> Option<NotReady> {
+        if let Err(e) = self.store_file_ok() {
+            return Some(e);
+        }
+        let Ok(seq) = self.store.last_seq().await else {
+            return Some(NotReady::StoreDown);
+        };
+        self.index.failure().map(|_| NotReady::IndexFailing {
+            lag: seq - self.index.status().applied_seq,
+        })
     }
 
     /// Adds feedback stored since the last refresh to the aggregates, and tells them
@@ -333,10 +489,31 @@ impl App {
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failures = 0u32;
+            let mut next_try = tokio::time::Instant::now();
+            let mut store_file_reported = false;
             loop {
                 tick.tick().await;
-                if let Err(e) = app.sync().await {
-                    tracing::warn!(error = %e, "following the change log failed; will retry");
+                match app.store_file_ok() {
+                    Err(NotReady::StoreFileGone(path)) if !store_file_reported => {
+                        tracing::error!(path = %path.display(), "the store file was deleted or replaced while serving; refusing writes until restarted");
+                        store_file_reported = true;
+                    }
+                    _ => {}
+                }
+                if tokio::time::Instant::now() < next_try {
+                    continue;
+                }
+                match app.follow_once().await {
+                    Ok(()) => failures = 0,
+                    Err(e) => {
+                        failures = failures.saturating_add(1);
+                        let wait = (every * 2u32.saturating_pow(failures.min(8)))
+                            .min(MAX_RETRY_WAIT)
+                            .max(every);
+                        next_try = tokio::time::Instant::now() + wait;
+                        tracing::warn!(error = %e, failures, retry_in_ms = wait.as_millis() as u64, "following the change log failed; will retry");
+                    }
                 }
                 if let Err(e) = app.follow_model().await {
                     tracing::warn!(error = %e, "following the active model failed; will retry");
@@ -345,6 +522,9 @@ impl App {
         })
     }
 }
+
+/// Longest wait between retries of a failing index.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
 
 /// Publishes the registry's active model in the store (its file, or only its version for
 /// the shipped model), so every process sharing the store ranks with it.

@@ -27,8 +27,10 @@ pub struct Cli {
 /// Where the data lives (shared by every subcommand that touches it).
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Data directory: the SQLite store `duijie.db` and the search index `index/`.
-    #[arg(long, env = "DUIJIE_DATA_DIR", default_value = ".")]
+    /// Data directory: the SQLite store `duijie.db` and the search index `index/`
+    /// (default `data`, created when missing; never the current directory, which in a
+    /// checkout holds the index's sources in `index/`).
+    #[arg(long, env = "DUIJIE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// Store URL (`sqlite:…` or `postgres://…`); overrides the SQLite file in the data directory.
     #[arg(long, env = "DATABASE_URL")]
@@ -63,6 +65,12 @@ pub enum Command {
         /// How often to pick up changes written by other processes, in milliseconds.
         #[arg(long, env = "DUIJIE_FOLLOW_MS", default_value_t = 1000)]
         follow_ms: u64,
+        /// DANGEROUS: serve without API keys, every request acting as an admin, even on a
+        /// non-loopback address of a store that never had a key. Refused while keys are
+        /// live, and on a non-loopback address once the store has had a key. Without it,
+        /// open mode is only for loopback and a store that never had a key.
+        #[arg(long)]
+        open: bool,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -219,8 +227,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
             addr,
             no_demo,
             follow_ms,
+            open,
             data,
-        } => serve(&data.paths(), &addr, no_demo, follow_ms).await,
+        } => serve(&data.paths(), &addr, no_demo, follow_ms, open).await,
         Command::Import {
             files,
             kind,
@@ -291,14 +300,20 @@ async fn keys(action: KeysAction) -> Result<i32> {
             data,
         } => {
             let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
-            let subject = subject.filter(|s| !s.trim().is_empty());
-            if role != Role::Admin && subject.is_none() {
-                anyhow::bail!(
-                    "角色 {} 的密钥需要 --subject（它代表的记录 id）",
-                    role.code()
-                );
-            }
+            let subject = subject
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty());
             let store = open_store(&data.paths()).await?;
+            let stored = match (crate::domain::access::subject_kind(role), &subject) {
+                (Some(kind), Some(id)) => store.get(kind, id).await?,
+                _ => None,
+            };
+            if let Err(why) =
+                crate::domain::access::subject_fits(role, subject.as_deref(), stored.as_ref())
+            {
+                store.close().await;
+                anyhow::bail!(why);
+            }
             let (id, secret, full) = crate::api::auth::new_key()?;
             let key = store
                 .create_key(
@@ -354,7 +369,14 @@ async fn keys(action: KeysAction) -> Result<i32> {
     }
 }
 
-async fn serve(paths: &Paths, addr: &str, no_demo: bool, follow_ms: u64) -> Result<i32> {
+async fn serve(
+    paths: &Paths,
+    addr: &str,
+    no_demo: bool,
+    follow_ms: u64,
+    open: bool,
+) -> Result<i32> {
+    use crate::api::auth::Access;
     let started = Instant::now();
     let app = App::open(paths).await.with_context(|| {
         format!(
@@ -371,18 +393,21 @@ async fn serve(paths: &Paths, addr: &str, no_demo: bool, follow_ms: u64) -> Resu
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    if app.store.live_key_count().await? == 0 {
-        if !local.ip().is_loopback() {
-            anyhow::bail!(
-                "没有任何 API 密钥时只能监听本机地址（127.0.0.1）：{local} 会把所有数据开放给网络。\n\
-                 请先运行 `duijie keys create --role admin` 创建密钥，或改用 --addr 127.0.0.1:PORT"
-            );
-        }
+    let access = Access::decide(&app.store, local, open).await?;
+    let live = app.store.live_key_count().await?;
+    if access == Access::Open {
         eprintln!(
-            "警告：没有配置 API 密钥，服务以开放模式运行——本机上的任何程序都可以读写全部数据。\n\
-             WARNING: no API keys; running OPEN on {local} (loopback only). Create keys with `duijie keys create`."
+            "警告：服务以开放模式运行（没有 API 密钥）——能访问 {local} 的任何程序都可以读写全部数据。\n\
+             WARNING: running OPEN on {local}: no API key is asked for, every request acts as an admin{}.",
+            if open { " (--open)" } else { "" }
         );
-        tracing::warn!(addr = %local, "running open: no API keys configured");
+        tracing::warn!(addr = %local, explicit = open, "running open: no API key is asked for");
+    } else if live == 0 {
+        eprintln!(
+            "警告：所有 API 密钥都已吊销，服务不会开放：在用 `duijie keys create` 创建密钥之前，每个 /v1/ 请求都会得到 401。\n\
+             WARNING: every API key is revoked; the service stays closed (401) until a key is created."
+        );
+        tracing::warn!(addr = %local, "no live API key: every request is refused with 401 until a key is created");
     }
     let follower = app.follow_changes(Duration::from_millis(follow_ms.max(50)));
     tracing::info!(addr = %local, data_dir = %display_dir(&paths.data_dir), startup_ms = started.elapsed().as_millis() as u64, "duijie listening");
@@ -390,7 +415,7 @@ async fn serve(paths: &Paths, addr: &str, no_demo: bool, follow_ms: u64) -> Resu
         "duijie 已启动：http://{local}  （数据目录 {}）",
         display_dir(&paths.data_dir)
     );
-    crate::api::serve(app.clone(), listener, shutdown_signal()).await?;
+    crate::api::serve_with(app.clone(), listener, access, shutdown_signal()).await?;
     follower.abort();
     app.store.close().await;
     tracing::info!("duijie stopped");
@@ -463,7 +488,12 @@ async fn import(paths: &Paths, files: &[PathBuf], kind: Option<String>, json: bo
         total.unchanged += report.unchanged;
         total.rejected_count += report.rejected_count;
         total.rejected.extend(report.rejected);
+        total.rejected_omitted += report.rejected_omitted;
+        for (code, n) in report.rejected_by_code {
+            *total.rejected_by_code.entry(code).or_default() += n;
+        }
         total.warnings.extend(report.warnings);
+        total.warnings_omitted += report.warnings_omitted;
     }
     let elapsed = started.elapsed();
     // Bring the index up to date, unless a running server owns it (it follows the store).

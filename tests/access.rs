@@ -288,6 +288,19 @@ async fn keys_and_roles_decide_who_may_write_what() {
         )
         .await
         .0,
+        403,
+        "a provider reports contacting, not the enterprise's acceptance"
+    );
+    assert_eq!(
+        call(
+            &srv,
+            "POST",
+            "/v1/feedback",
+            Some(&k.p1),
+            Some(fb("provider", json!({})))
+        )
+        .await
+        .0,
         201
     );
 

@@ -211,3 +211,53 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     };
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[test]
+fn keys_create_refuses_subjects_that_do_not_exist_or_do_not_fit_the_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.jsonl");
+    std::fs::write(&world, common::small_world()).unwrap();
+    let out = duijie()
+        .args(["import", "--data-dir"])
+        .arg(dir.path())
+        .arg(&world)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let create = |role: &str, subject: Option<&str>| {
+        let mut c = duijie();
+        c.args(["keys", "create", "--role", role, "--data-dir"])
+            .arg(dir.path());
+        if let Some(s) = subject {
+            c.args(["--subject", s]);
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    for (role, subject) in [
+        ("broker", Some("P-1")),       // a pilot platform, not a broker
+        ("enterprise", Some("E-404")), // no such enterprise
+        ("provider", Some("E-1")),     // an enterprise, not a provider
+        ("commissioner", Some("P-3")), // a provider
+        ("enterprise", None),
+        ("admin", Some("E-1")),
+    ] {
+        let (ok, err) = create(role, subject);
+        assert!(!ok, "{role} {subject:?} was accepted");
+        assert!(!err.is_empty());
+    }
+    for (role, subject) in [
+        ("broker", Some("P-5")),
+        ("provider", Some("P-1")),
+        ("provider", Some("P-5")),
+        ("enterprise", Some("E-1")),
+        ("commissioner", Some("C-1")),
+        ("admin", None),
+    ] {
+        let (ok, err) = create(role, subject);
+        assert!(ok, "{role} {subject:?}: {err}");
+    }
+}

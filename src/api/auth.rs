@@ -4,8 +4,15 @@
 //!   the role and the subject (`duijie keys create`). A request carries
 //!   `Authorization: Bearer <key>`; a missing or wrong key is `401 unauthorized`, a role
 //!   that may not do it `403 forbidden`.
-//! - **Open mode**: with no live key the service runs open — every request acts as an
-//!   admin — and `serve` refuses any address but loopback.
+//! - **Open mode** is decided once, at start-up ([`Access::decide`]): a store that never
+//!   had a key, served on loopback, or `serve --open` (dangerous; never on a non-loopback
+//!   address once the store has had a key). Open, every request acts as an admin. A
+//!   server that started with keys stays closed: revoking every key makes every request
+//!   `401`, never open. An open server closes for good as soon as a key appears.
+//! - **Failed authentication** is limited per client address (`DUIJIE_AUTH_FAIL_PER_SEC`,
+//!   default 0.5, burst `DUIJIE_AUTH_FAIL_BURST`, default 20): beyond it every request
+//!   from that address is `429 too_many_auth_failures` with `Retry-After`, before its key
+//!   is even looked at.
 //! - **Rate limits**: a token bucket per key (`DUIJIE_RATE_PER_SEC`, default 50, burst
 //!   `DUIJIE_RATE_BURST`, default 100); over it, `429 rate_limited` with `Retry-After`.
 //! - **Audit**: every write (any method but GET/HEAD/OPTIONS) and every admin endpoint is
@@ -19,7 +26,8 @@ use super::error::ApiError;
 use crate::app::App;
 use crate::domain::access::Viewer;
 use crate::domain::{Need, Role};
-use axum::extract::{FromRequestParts, Request, State};
+use crate::store::{Store, StoreError};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -27,12 +35,74 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long the "are there any keys?" answer is cached (keys made by the CLI in another
-/// process take effect within this).
+/// How long the "are there any live keys?" answer is cached (keys made by the CLI in
+/// another process close an open server within this).
 const OPEN_CACHE: Duration = Duration::from_secs(2);
+
+/// Whether the service asks for keys: decided once, at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Every request acts as an admin (until a key is created: then [`Access::Keys`] for good).
+    Open,
+    /// Every `/v1/` request needs a live key.
+    Keys,
+}
+
+/// Why `serve` refuses to start.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    /// Open on a non-loopback address without `--open`.
+    #[error(
+        "没有任何 API 密钥时只能监听本机地址（127.0.0.1）：{0} 会把所有数据开放给网络。\n\
+         请先运行 `duijie keys create --role admin` 创建密钥，或改用 --addr 127.0.0.1:PORT \
+         (no API key: refusing to serve open on {0})"
+    )]
+    NotLoopback(SocketAddr),
+    /// `--open` on a non-loopback address of a store that has had keys.
+    #[error(
+        "此存储曾经有过 API 密钥（已全部吊销），--open 只能用于本机地址，{0} 不行；\
+         请用 `duijie keys create` 创建新密钥 (this store has had API keys: --open is refused on {0})"
+    )]
+    HadKeys(SocketAddr),
+    /// `--open` with live keys.
+    #[error(
+        "存储中有 {0} 个有效的 API 密钥，不能同时使用 --open；请去掉 --open，或先吊销这些密钥 \
+         (--open refused: the store has live API keys)"
+    )]
+    LiveKeys(i64),
+    /// The store could not say.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Access {
+    /// Decides, once, whether `serve` on `addr` runs open: only when the store never had a
+    /// key and the address is loopback, or when the operator asked with `open` (refused
+    /// with live keys, and on a non-loopback address of a store that has had keys). A
+    /// store whose keys are all revoked starts closed (every request `401`).
+    pub async fn decide(
+        store: &Store,
+        addr: SocketAddr,
+        open: bool,
+    ) -> Result<Access, AccessError> {
+        let live = store.live_key_count().await?;
+        let ever = store.key_count().await?;
+        let loopback = addr.ip().is_loopback();
+        match (live, ever, open) {
+            (0, 0, false) if loopback => Ok(Access::Open),
+            (0, 0, false) => Err(AccessError::NotLoopback(addr)),
+            (0, _, true) if ever > 0 && !loopback => Err(AccessError::HadKeys(addr)),
+            (0, _, true) => Ok(Access::Open),
+            (n, _, true) => Err(AccessError::LiveKeys(n)),
+            (_, _, false) => Ok(Access::Keys),
+        }
+    }
+}
 
 /// Who is making a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,57 +219,153 @@ impl RateLimit {
     }
 }
 
-/// The state of access control in one process.
+impl RateLimit {
+    /// Failed authentications per client address: `DUIJIE_AUTH_FAIL_PER_SEC` /
+    /// `DUIJIE_AUTH_FAIL_BURST` (defaults 0.5 / 20).
+    pub fn auth_failures_from_env() -> RateLimit {
+        let read = |k: &str, d: f64| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .unwrap_or(d)
+        };
+        RateLimit {
+            per_sec: read("DUIJIE_AUTH_FAIL_PER_SEC", 0.5),
+            burst: read("DUIJIE_AUTH_FAIL_BURST", 20.0),
+        }
+    }
+}
+
+/// Token buckets by a key (an API key id, a client address).
 #[derive(Debug)]
-pub struct Guard {
-    open: Mutex<Option<(Instant, bool)>>,
-    buckets: Mutex<HashMap<String, Bucket>>,
+struct Buckets<K> {
+    map: Mutex<HashMap<K, Bucket>>,
     limit: RateLimit,
 }
 
-impl Guard {
-    /// A guard with these limits.
-    pub fn new(limit: RateLimit) -> Guard {
-        Guard {
-            open: Mutex::new(None),
-            buckets: Mutex::new(HashMap::new()),
+/// Above this many buckets, full ones (idle long enough to have refilled) are dropped.
+const MAX_BUCKETS: usize = 10_000;
+
+impl<K: std::hash::Hash + Eq + Clone> Buckets<K> {
+    fn new(limit: RateLimit) -> Buckets<K> {
+        Buckets {
+            map: Mutex::new(HashMap::new()),
             limit,
         }
     }
 
-    async fn is_open(&self, app: &App) -> Result<bool, ApiError> {
-        if let Some((at, open)) = *self.open.lock().expect("open cache lock")
-            && at.elapsed() < OPEN_CACHE
-        {
-            return Ok(open);
+    /// Refills the bucket of `key` to now; `f` sees its tokens and may take some.
+    fn with<T>(&self, key: &K, f: impl FnOnce(&mut f64) -> T) -> T {
+        let mut map = self.map.lock().expect("bucket lock");
+        let now = Instant::now();
+        let limit = self.limit;
+        if map.len() >= MAX_BUCKETS && !map.contains_key(key) {
+            map.retain(|_, b| {
+                b.tokens + now.duration_since(b.at).as_secs_f64() * limit.per_sec < limit.burst
+            });
+            if map.len() >= MAX_BUCKETS {
+                tracing::warn!(
+                    buckets = map.len(),
+                    "too many rate-limit buckets; resetting them"
+                );
+                map.clear();
+            }
         }
-        let open = app.store.live_key_count().await? == 0;
-        *self.open.lock().expect("open cache lock") = Some((Instant::now(), open));
-        Ok(open)
+        let b = map.entry(key.clone()).or_insert(Bucket {
+            tokens: limit.burst,
+            at: now,
+        });
+        b.tokens =
+            (b.tokens + now.duration_since(b.at).as_secs_f64() * limit.per_sec).min(limit.burst);
+        b.at = now;
+        f(&mut b.tokens)
+    }
+
+    fn wait(&self, tokens: f64) -> u64 {
+        ((1.0 - tokens) / self.limit.per_sec).ceil().max(1.0) as u64
+    }
+
+    /// Takes a token; `Err(seconds to wait)` when the bucket is empty.
+    fn take(&self, key: &K) -> Result<(), u64> {
+        self.with(key, |t| {
+            if *t >= 1.0 {
+                *t -= 1.0;
+                Ok(())
+            } else {
+                Err(*t)
+            }
+        })
+        .map_err(|t| self.wait(t))
+    }
+
+    /// `Err(seconds to wait)` when the bucket is empty, without taking a token.
+    fn check(&self, key: &K) -> Result<(), u64> {
+        self.with(key, |t| if *t >= 1.0 { Ok(()) } else { Err(*t) })
+            .map_err(|t| self.wait(t))
+    }
+}
+
+/// The state of access control in one process.
+#[derive(Debug)]
+pub struct Guard {
+    /// Open (decided at start-up); once a live key is seen it turns false for good.
+    open: AtomicBool,
+    /// When the store was last asked about live keys, and how many there were.
+    checked: Mutex<Option<(Instant, i64)>>,
+    buckets: Buckets<String>,
+    failures: Buckets<IpAddr>,
+}
+
+impl Guard {
+    /// A guard for a server whose access was decided at start-up, with these limits
+    /// (per key, and for failed authentication per client address).
+    pub fn new(access: Access, limit: RateLimit, failures: RateLimit) -> Guard {
+        Guard {
+            open: AtomicBool::new(access == Access::Open),
+            checked: Mutex::new(None),
+            buckets: Buckets::new(limit),
+            failures: Buckets::new(failures),
+        }
+    }
+
+    /// Whether this request runs open. Open only if the server started open and no live
+    /// key has appeared since; a closed server never opens, whatever happens to the keys
+    /// (with none live it answers `401` to everything, and says so in the log).
+    async fn is_open(&self, app: &App) -> Result<bool, ApiError> {
+        let stale = !matches!(*self.checked.lock().expect("key check lock"),
+            Some((at, _)) if at.elapsed() < OPEN_CACHE);
+        if stale {
+            let live = app.store.live_key_count().await?;
+            let before = self
+                .checked
+                .lock()
+                .expect("key check lock")
+                .replace((Instant::now(), live))
+                .map(|(_, n)| n);
+            if live > 0 && self.open.swap(false, Ordering::SeqCst) {
+                tracing::warn!(
+                    live_keys = live,
+                    "an API key was created: the service now requires keys (it no longer runs open)"
+                );
+            }
+            if live == 0 && !self.open.load(Ordering::SeqCst) && before != Some(0) {
+                tracing::warn!(
+                    "no live API key: every request is refused with 401 until a key is created (`duijie keys create`); the service does not run open"
+                );
+            }
+        }
+        Ok(self.open.load(Ordering::SeqCst))
     }
 
     /// Forgets the cached "are there keys" answer (after creating or revoking one here).
     pub fn invalidate(&self) {
-        *self.open.lock().expect("open cache lock") = None;
+        *self.checked.lock().expect("key check lock") = None;
     }
 
-    /// Takes a token; `Err(seconds to wait)` when the bucket is empty.
+    /// Takes a token from the key's bucket; `Err(seconds to wait)` when it is empty.
     fn take(&self, key: &str) -> Result<(), u64> {
-        let mut buckets = self.buckets.lock().expect("bucket lock");
-        let now = Instant::now();
-        let b = buckets.entry(key.to_string()).or_insert(Bucket {
-            tokens: self.limit.burst,
-            at: now,
-        });
-        let refill = now.duration_since(b.at).as_secs_f64() * self.limit.per_sec;
-        b.tokens = (b.tokens + refill).min(self.limit.burst);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - b.tokens) / self.limit.per_sec).ceil().max(1.0) as u64)
-        }
+        self.buckets.take(&key.to_string())
     }
 }
 
@@ -273,9 +439,23 @@ pub async fn guard(
     let who = if open {
         Principal::open()
     } else {
+        let client = req
+            .extensions()
+            .get::<ConnectInfo<super::conn::Client>>()
+            .map(|c| c.0.0.ip())
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        if let Err(wait) = guard.failures.check(&client) {
+            return ApiError::too_many_auth_failures(wait).into_response();
+        }
         match principal(&app, req.headers().get(header::AUTHORIZATION)).await {
             Ok(p) => p,
-            Err(e) => return e.into_response(),
+            Err(e) => {
+                if e.status() == axum::http::StatusCode::UNAUTHORIZED {
+                    let _ = guard.failures.take(&client);
+                    tracing::info!(client = %client, "authentication failed");
+                }
+                return e.into_response();
+            }
         }
     };
     if !open && let Err(wait) = guard.take(&who.key_id) {
@@ -337,10 +517,11 @@ mod tests {
 
     #[test]
     fn the_bucket_refills_and_says_how_long_to_wait() {
-        let g = Guard::new(RateLimit {
+        let limit = RateLimit {
             per_sec: 1.0,
             burst: 2.0,
-        });
+        };
+        let g = Guard::new(Access::Keys, limit, limit);
         assert!(g.take("k").is_ok() && g.take("k").is_ok());
         assert_eq!(g.take("k"), Err(1));
         assert!(g.take("other").is_ok(), "buckets are per key");

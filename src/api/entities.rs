@@ -5,13 +5,14 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::extract::Path;
 use super::extract::{Json, Query};
 use crate::app::App;
 use crate::domain::{Entity, EntityKind, NeedStatus, Role};
 use crate::ingest::Importer;
 use crate::store::ListFilter;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -94,26 +95,92 @@ async fn list(
         enterprise_id: q.enterprise_id,
         status: q.status,
     };
-    let page = app
-        .store
-        .list(kind, &filter, q.cursor.as_deref(), limit + 1)
-        .await?;
-    let more = page.len() > limit as usize;
+    let mut after = q.cursor.as_deref().map(cursor::decode).transpose()?;
+    // Pages are filled with records the key may see; the cursor is the last one shown,
+    // so it never names a record the key may not see.
+    let batch = (limit + 1).max(100);
+    let mut shown: Vec<Entity> = Vec::with_capacity(limit as usize);
+    let mut more = false;
+    'pages: loop {
+        let page = app
+            .store
+            .list(kind, &filter, after.as_deref(), batch)
+            .await?;
+        let exhausted = page.len() < batch as usize;
+        if let Some(last) = page.last() {
+            after = Some(last.id().to_string());
+        }
+        for e in page {
+            if visible(&app, &who, &e) {
+                if shown.len() == limit as usize {
+                    more = true;
+                    break 'pages;
+                }
+                shown.push(e);
+            }
+        }
+        if exhausted {
+            break;
+        }
+    }
     let next = if more {
-        page.get(limit as usize - 1).map(|e| e.id().to_string())
+        shown.last().map(|e| cursor::encode(e.id().as_str()))
     } else {
         None
     };
-    let results: Vec<Value> = page
-        .iter()
-        .take(limit as usize)
-        .filter(|e| visible(&app, &who, e))
-        .map(|e| e.to_json())
-        .collect();
+    let results: Vec<Value> = shown.iter().map(Entity::to_json).collect();
     Ok(axum::Json(json!({"results": results, "next_cursor": next})))
 }
 
 type Json2 = axum::Json<Value>;
+
+/// `next_cursor` of entity lists: opaque to clients (`c1.` and the base64url of the last
+/// record shown, which the key may see), checked when it comes back: anything else is
+/// `400 bad_cursor`.
+pub(super) mod cursor {
+    use super::ApiError;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    const PREFIX: &str = "c1.";
+
+    /// The cursor that continues after `id`.
+    pub fn encode(id: &str) -> String {
+        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(id))
+    }
+
+    /// The id a cursor continues after.
+    pub fn decode(c: &str) -> Result<String, ApiError> {
+        c.strip_prefix(PREFIX)
+            .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
+            .and_then(|b| String::from_utf8(b).ok())
+            .filter(|id| crate::domain::Id::parse(id).is_ok())
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "bad_cursor",
+                    "cursor 无效：请原样使用上一页返回的 next_cursor（不要自行构造）",
+                )
+                .with_field("cursor")
+            })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn cursors_round_trip_and_reject_forgeries() {
+            let c = super::encode("N-000123");
+            assert!(!c.contains("N-000123"));
+            assert_eq!(super::decode(&c).unwrap(), "N-000123");
+            for bad in ["N-000123", "c1.", "c1.!!!", "c2.Ti0x", ""] {
+                assert_eq!(
+                    super::decode(bad).unwrap_err().code(),
+                    "bad_cursor",
+                    "{bad}"
+                );
+            }
+        }
+    }
+}
 
 async fn one(
     State(app): State<App>,
@@ -137,29 +204,40 @@ async fn put(
     let obj = body
         .as_object_mut()
         .ok_or_else(|| ApiError::bad_request("not_an_object", "请求体应为一个 JSON 对象"))?;
-    match obj.get("id").and_then(Value::as_str) {
-        Some(body_id) if body_id != id => {
+    match obj.get("id") {
+        None | Some(Value::Null) => {
+            obj.insert("id".into(), Value::String(id.clone()));
+        }
+        Some(Value::String(body_id)) if body_id.trim() == id => {}
+        Some(Value::String(body_id)) => {
             return Err(ApiError::invalid(
                 "id_mismatch",
                 Some("id".into()),
                 format!("路径中的 id “{id}”与请求体中的 id “{body_id}”不一致"),
             ));
         }
-        _ => {
-            obj.insert("id".into(), Value::String(id.clone()));
-        }
+        Some(other) => return Err(wrong_type("id", other)),
     }
-    match obj.get("kind").and_then(Value::as_str) {
-        Some(k) if k != kind.code() => {
+    match obj.get("kind") {
+        None | Some(Value::Null) => {
+            obj.insert("kind".into(), Value::String(kind.code().into()));
+        }
+        Some(Value::String(k)) if k.trim() == kind.code() => {}
+        Some(Value::String(k)) => {
             return Err(ApiError::invalid(
                 "kind_mismatch",
                 Some("kind".into()),
                 format!("此路径只接受 {}，请求体的 kind 是 {k}", kind.code()),
             ));
         }
-        _ => {
-            obj.insert("kind".into(), Value::String(kind.code().into()));
-        }
+        Some(other) => return Err(wrong_type("kind", other)),
+    }
+    // Ids are strings: a number must not skip the ownership check below (it is rejected
+    // by validation too, but before this check is where it matters).
+    if let Some(e) = obj.get("enterprise_id")
+        && !matches!(e, Value::String(_) | Value::Null)
+    {
+        return Err(wrong_type("enterprise_id", e));
     }
     if !who.is_admin() {
         let existing = app.store.get(kind, &id).await?;
@@ -187,6 +265,15 @@ async fn put(
         status,
         axum::Json(json!({"record": stored.to_json(), "warnings": report.warnings})),
     ))
+}
+
+/// `400 wrong_type` naming the field.
+fn wrong_type(field: &str, got: &Value) -> ApiError {
+    ApiError::invalid(
+        "wrong_type",
+        Some(field.into()),
+        format!("字段 {field} 应为文本，实际是 {got}"),
+    )
 }
 
 async fn delete(

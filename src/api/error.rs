@@ -8,7 +8,9 @@ use crate::ingest::ImportError;
 use crate::matching::MatchError;
 use crate::search::IndexError;
 use crate::store::StoreError;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -57,20 +59,21 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, "请求参数有误", detail)
     }
 
-    /// 422: the record breaks a rule of the data model.
+    /// 422: the record breaks a rule of the data model; 400 when the code is
+    /// `wrong_type` (a value of the wrong JSON type: a malformed request, never coerced).
     pub fn invalid(
         code: &'static str,
         field: Option<String>,
         detail: impl Into<String>,
     ) -> ApiError {
+        let (status, title) = if code == "wrong_type" {
+            (StatusCode::BAD_REQUEST, "请求参数有误")
+        } else {
+            (StatusCode::UNPROCESSABLE_ENTITY, "记录不符合数据规范")
+        };
         ApiError {
             field,
-            ..ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                code,
-                "记录不符合数据规范",
-                detail,
-            )
+            ..ApiError::new(status, code, title, detail)
         }
     }
 
@@ -151,6 +154,32 @@ impl ApiError {
         )
     }
 
+    /// 503 from `/readyz` and for writes the service cannot keep.
+    pub fn not_ready(why: &crate::app::NotReady) -> ApiError {
+        use crate::app::NotReady;
+        let (code, detail) = match why {
+            NotReady::StoreFileGone(path) => {
+                tracing::error!(path = %path.display(), "store file missing; refusing writes");
+                (
+                    "store_file_missing",
+                    "存储文件在服务运行期间被删除或替换，写入已停止以免丢失；请恢复数据后重启服务"
+                        .to_string(),
+                )
+            }
+            NotReady::StoreDown => ("store_unavailable", "存储暂时无法访问".to_string()),
+            NotReady::IndexFailing { lag } => (
+                "index_failing",
+                format!("搜索索引写入失败，正在自动重试；尚有 {lag} 条变更未能检索"),
+            ),
+        };
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            "服务暂时不可用",
+            detail,
+        )
+    }
+
     /// 401: no key, or a wrong or revoked one.
     pub fn unauthorized(detail: impl Into<String>) -> ApiError {
         ApiError::new(
@@ -179,10 +208,95 @@ impl ApiError {
         }
     }
 
+    /// 429: too many failed authentications from this client address.
+    pub fn too_many_auth_failures(seconds: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_auth_failures",
+                "认证失败次数过多",
+                format!("来自此地址的认证失败次数过多，请 {seconds} 秒后再试"),
+            )
+        }
+    }
+
+    /// 408: the request took longer than `seconds`.
+    pub fn timeout(seconds: u64) -> ApiError {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "请求超时",
+            format!("请求处理超过 {seconds} 秒，已中止；请缩小请求范围后重试"),
+        )
+    }
+
+    /// 414: the request target is longer than `limit` bytes.
+    pub fn uri_too_long(limit: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            "请求地址过长",
+            format!(
+                "请求地址（路径和查询参数）超过上限 {limit} 字节；长查询请改用 POST（如 /v1/match）"
+            ),
+        )
+    }
+
+    /// 431: the request headers are larger than `limit` bytes or more than `count`.
+    pub fn headers_too_large(limit: usize, count: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            "请求头过大",
+            format!("请求头超过上限（共 {limit} 字节、{count} 个）"),
+        )
+    }
+
+    /// Any other error status from a layer that is not ours, with a code for its status.
+    fn from_status(status: StatusCode) -> ApiError {
+        let (code, title, detail) = match status.as_u16() {
+            400 => ("bad_request", "请求参数有误", "请求格式有误"),
+            401 => ("unauthorized", "需要有效的 API 密钥", "需要有效的 API 密钥"),
+            403 => ("forbidden", "没有权限", "没有权限"),
+            404 => ("no_such_route", "没有这个接口", "请求的路径不存在"),
+            405 => (
+                "method_not_allowed",
+                "不支持的请求方法",
+                "该路径不支持此 HTTP 方法",
+            ),
+            408 => ("request_timeout", "请求超时", "请求超时，已中止"),
+            411 => (
+                "length_required",
+                "缺少请求体长度",
+                "请求需要 Content-Length",
+            ),
+            413 => ("body_too_large", "请求体过大", "请求体超过上限"),
+            414 => ("uri_too_long", "请求地址过长", "请求地址过长"),
+            415 => (
+                "unsupported_media_type",
+                "不支持的内容类型",
+                "不支持的内容类型",
+            ),
+            422 => ("invalid_value", "记录不符合数据规范", "请求内容不符合规范"),
+            429 => ("rate_limited", "请求过于频繁", "请求过于频繁，请稍后再试"),
+            431 => ("headers_too_large", "请求头过大", "请求头过大"),
+            503 => ("unavailable", "服务暂时不可用", "服务暂时繁忙，请稍后重试"),
+            s if s >= 500 => ("internal_error", "服务内部错误", "服务内部出错，已记录日志"),
+            _ => ("request_failed", "请求失败", "请求未能完成"),
+        };
+        ApiError::new(status, code, title, detail)
+    }
+
     /// Names the offending field.
     pub fn with_field(mut self, field: &str) -> ApiError {
         self.field = Some(field.to_string());
         self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
     }
 
     /// The machine code (tests, logs).
@@ -271,6 +385,143 @@ impl From<MatchError> for ApiError {
             MatchError::NeedNotFound(id) => ApiError::not_found("需求", &id),
             MatchError::Store(s) => s.into(),
             MatchError::Index(i) => i.into(),
+        }
+    }
+}
+
+/// A whole HTTP/1.1 answer (head and problem+json body, closing the connection) for a
+/// request hyper refused before any of our code ran (see `api::conn`).
+pub(super) fn bare_answer(status: u16) -> Vec<u8> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let e = match status {
+        StatusCode::URI_TOO_LONG => ApiError::uri_too_long(MAX_URI_BYTES),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
+            ApiError::headers_too_large(MAX_HEADER_BYTES, MAX_HEADERS)
+        }
+        StatusCode::BAD_REQUEST => ApiError::bad_request(
+            "malformed_request",
+            "请求不是合法的 HTTP/1.1（请求行或请求头格式有误）",
+        ),
+        other => ApiError::from_status(other),
+    };
+    let body = serde_json::to_vec(&Problem {
+        kind: format!("https://duijie.example/problems/{}", e.code),
+        title: e.title,
+        status: e.status.as_u16(),
+        code: e.code,
+        detail: &e.detail,
+        field: None,
+    })
+    .expect("problem serialises");
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/problem+json\r\nx-error-code: {}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error"),
+        e.code,
+        body.len()
+    )
+    .into_bytes();
+    out.extend(body);
+    out
+}
+
+/// Longest request target (path and query) accepted: 8 KiB; longer is `414 uri_too_long`.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Largest header block accepted: 32 KiB in at most 64 headers; more is
+/// `431 headers_too_large`. (hyper's own limits — a 64 KiB target, 100 headers, ~400 KB —
+/// are above these, so a client meets ours first; beyond them `api::conn` rewrites
+/// hyper's bare answer.)
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// Most headers accepted (see [`MAX_HEADER_BYTES`]).
+pub const MAX_HEADERS: usize = 64;
+
+/// The outer middleware that makes every error answer problem+json: it refuses
+/// over-long targets and header blocks, cuts a request at `timeout` (`408
+/// request_timeout`), and turns any error status that a layer not ours answered with
+/// another body (axum's plain-text rejections, tower-http's empty ones) into a
+/// problem+json body with a code for its status, keeping `Allow` and `Retry-After`.
+pub async fn problems(
+    axum::extract::State(timeout): axum::extract::State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return ApiError::uri_too_long(MAX_URI_BYTES).into_response();
+    }
+    let headers = req.headers();
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES || headers.len() > MAX_HEADERS {
+        return ApiError::headers_too_large(MAX_HEADER_BYTES, MAX_HEADERS).into_response();
+    }
+    let res = match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => return ApiError::timeout(timeout.as_secs()).into_response(),
+    };
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return res;
+    }
+    let mut fixed = ApiError::from_status(status).into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(v) = res.headers().get(&name) {
+            fixed.headers_mut().insert(name, v.clone());
+        }
+    }
+    fixed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::routing::get;
+    use std::time::Duration;
+
+    /// A request cut by the timeout, and a plain-text rejection of a layer not ours, both
+    /// answer problem+json with a stable code.
+    #[tokio::test]
+    async fn timeouts_and_foreign_errors_become_problem_json() {
+        let app = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route(
+                "/plain",
+                get(|| async { (StatusCode::BAD_REQUEST, "plain text") }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Duration::from_millis(100),
+                problems,
+            ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = reqwest::Client::new();
+        for (path, status, code) in [
+            ("/slow", 408, "request_timeout"),
+            ("/plain", 400, "bad_request"),
+        ] {
+            let r = client
+                .get(format!("http://{addr}{path}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), status);
+            assert_eq!(r.headers()["content-type"], "application/problem+json");
+            let body: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(body["code"], code);
         }
     }
 }

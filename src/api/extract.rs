@@ -2,7 +2,7 @@
 //! as every other error.
 
 use super::error::ApiError;
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -72,6 +72,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .map(|q| Query(q.0))
             .map_err(|e: QueryRejection| {
                 ApiError::bad_request("invalid_query", format!("查询参数有误：{}", e.body_text()))
+            })
+    }
+}
+
+/// Path parameters; rejections (a segment that is not UTF-8 once decoded, such as
+/// `/v1/needs/%ff%fe`) become `400 invalid_path`.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e: PathRejection| {
+                ApiError::bad_request(
+                    "invalid_path",
+                    format!("路径参数有误（应为 UTF-8 文本）：{}", e.body_text()),
+                )
             })
     }
 }

@@ -8,6 +8,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::extract::Path;
 use super::extract::{Json, Query};
 use super::imports::add_feedback;
 use super::matches::place;
@@ -25,7 +26,7 @@ use crate::rank::{FeatureContribution, Ranker, RankerName};
 use crate::search::IndexError;
 use crate::store::{Claim, ListFilter};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -531,6 +532,9 @@ async fn outcome(
     who.require_self(&[Role::Broker], &b.broker_id)?;
     broker(&app, &b.broker_id).await?;
     open_need(&app, &who, &need_id).await?;
+    if !who.is_admin() {
+        super::imports::broker_holds_lead(&app, &b.broker_id, Some(&need_id)).await?;
+    }
     let mut v = json!({
         "kind": "feedback", "need_id": need_id, "broker_id": b.broker_id,
         "event": b.event, "actor": "broker",

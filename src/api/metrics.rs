@@ -266,6 +266,18 @@ async fn render_app(app: &App, out: &mut String) {
         "Documents in the search index.",
         i64::try_from(index.documents).unwrap_or(i64::MAX),
     );
+    gauge(
+        out,
+        "duijie_index_failing",
+        "1 while writing the search index fails and it has not caught up since (retried with backoff), else 0.",
+        i64::from(app.index.failure().is_some()),
+    );
+    gauge(
+        out,
+        "duijie_store_file_present",
+        "0 when the SQLite file this process opened was deleted or replaced (writes are refused), else 1.",
+        i64::from(app.store_file_ok().is_ok()),
+    );
     header(
         out,
         "duijie_model_info",

@@ -3,6 +3,7 @@
 //! mapped to problem+json in exactly one place, [`error`].
 
 pub mod auth;
+mod conn;
 mod entities;
 pub mod error;
 mod extract;
@@ -23,7 +24,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
@@ -35,9 +35,13 @@ pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// Longest a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The whole HTTP interface.
-pub fn router(app: App) -> Router {
-    let guard = Arc::new(auth::Guard::new(auth::RateLimit::from_env()));
+/// The whole HTTP interface, with access decided at start-up (see [`auth::Access`]).
+pub fn router(app: App, access: auth::Access) -> Router {
+    let guard = Arc::new(auth::Guard::new(
+        access,
+        auth::RateLimit::from_env(),
+        auth::RateLimit::auth_failures_from_env(),
+    ));
     let http_metrics = Arc::new(metrics::HttpMetrics::default());
     Router::new()
         .merge(system::routes())
@@ -56,11 +60,16 @@ pub fn router(app: App) -> Router {
             (app.clone(), guard),
             auth::guard,
         ))
-        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            system::refuse_writes_without_store,
         ))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(axum::middleware::from_fn_with_state(
+            REQUEST_TIMEOUT,
+            error::problems,
+        ))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
             http_metrics,
@@ -69,14 +78,107 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
+/// Longest a client may take to send a request's headers; a connection that has not
+/// finished them by then is closed (slowloris).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once (default; `DUIJIE_MAX_CONNECTIONS`). Beyond it new
+/// connections wait in the listen queue instead of taking file descriptors the store and
+/// the index need.
+pub const MAX_CONNECTIONS: usize = 512;
+
 /// Serves until `shutdown` completes, then stops accepting and lets requests in flight
-/// finish.
+/// finish. Access is decided here, once ([`auth::Access::decide`] without `--open`).
+/// At most [`MAX_CONNECTIONS`] (or `DUIJIE_MAX_CONNECTIONS`) connections are served at
+/// once, and each must send its headers within [`HEADER_READ_TIMEOUT`].
 pub async fn serve(
     app: App,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
+    let access = auth::Access::decide(&app.store, listener.local_addr()?, false)
         .await
+        .map_err(std::io::Error::other)?;
+    serve_with(app, listener, access, shutdown).await
+}
+
+/// Serves with access already decided (`duijie serve` decides it, with its `--open`).
+pub async fn serve_with(
+    app: App,
+    listener: TcpListener,
+    access: auth::Access,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower_service::Service;
+    let router = router(app, access);
+    let max = std::env::var("DUIJIE_MAX_CONNECTIONS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(MAX_CONNECTIONS);
+    let slots = Arc::new(tokio::sync::Semaphore::new(max));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before accept: wait, retry.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let svc =
+            hyper::service::service_fn(move |req: axum::http::Request<hyper::body::Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(conn::Client(peer)));
+                router.clone().call(req)
+            });
+        // hyper's own bare answers to requests it cannot parse become problem+json.
+        let conn = http.serve_connection(TokioIo::new(conn::ProblemIo::new(stream)), svc);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// A middleware: a declared `Content-Length` over the route's limit is answered 413 at
+/// once, before any of the body is read.
+async fn refuse_declared_oversize(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = if matches!(req.uri().path(), "/v1/import" | "/v1/feedback") {
+        IMPORT_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return ApiError::too_large(limit).into_response();
+    }
+    next.run(req).await
 }

@@ -3,9 +3,9 @@
 //! `DUIJIE_WEB_DIR=web` serves them from disk instead, so an edit shows on reload.
 
 use super::error::ApiError;
+use super::extract::Path;
 use crate::app::App;
 use axum::Router;
-use axum::extract::Path;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

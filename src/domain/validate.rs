@@ -76,7 +76,8 @@ impl<'a> Reader<'a> {
             None => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            // Never coerced: `"enterprise_id": 500112` must not slip past a check that
+            // compares strings and be stored as "500112".
             Some(other) => Err(wrong_type(key, "文本", other)),
         }
     }
@@ -105,7 +106,6 @@ impl<'a> Reader<'a> {
                 .iter()
                 .map(|v| match v {
                     Value::String(s) => Ok(s.trim().to_string()),
-                    Value::Number(n) => Ok(n.to_string()),
                     other => Err(wrong_type(key, "文本列表", other)),
                 })
                 .collect::<Result<_, _>>()?,
@@ -251,7 +251,7 @@ fn wrong_type(key: &str, want: &str, got: &Value) -> Invalid {
         Value::Null => "null",
     };
     Invalid::new(
-        "invalid_value",
+        "wrong_type",
         Some(key),
         format!("字段 {key} 应为{want}，实际是{got}"),
     )
@@ -337,13 +337,7 @@ pub fn check(value: &Value, kind_hint: Option<&str>) -> Result<Checked, Invalid>
     };
     let kind = match obj.get("kind") {
         Some(Value::String(k)) => k.trim(),
-        Some(_) => {
-            return Err(Invalid::new(
-                "invalid_value",
-                Some("kind"),
-                "字段 kind 应为文本",
-            ));
-        }
+        Some(other) => return Err(wrong_type("kind", "文本", other)),
         None => kind_hint.ok_or_else(|| missing("kind"))?,
     };
     if kind == "feedback" {
@@ -686,6 +680,39 @@ mod tests {
             check(&json!({"kind":"robot"}), None).unwrap_err().code,
             "unknown_kind"
         );
+    }
+
+    #[test]
+    fn ids_codes_and_names_must_be_strings_not_coerced() {
+        let cases = [
+            (
+                json!({"kind":"need","id":"N-1","enterprise_id":500112,"title":"x","service":"pilot_scale"}),
+                "enterprise_id",
+            ),
+            (json!({"kind":"enterprise","id":"E-1","name":123}), "name"),
+            (json!({"kind":"enterprise","id":7,"name":"x"}), "id"),
+            (json!({"kind":7,"id":"E-1","name":"x"}), "kind"),
+            (
+                json!({"kind":"provider","id":"P-1","name":"x","services":[1]}),
+                "services",
+            ),
+            (
+                json!({"kind":"feedback","need_id":"N-1","provider_id":5,"event":"contacted","actor":"enterprise"}),
+                "provider_id",
+            ),
+            (
+                json!({"kind":"need","id":"N-1","enterprise_id":"E-1","title":"x","service":true}),
+                "service",
+            ),
+        ];
+        for (v, field) in cases {
+            let err = check(&v, None).unwrap_err();
+            assert_eq!(
+                (err.code, err.field.as_deref()),
+                ("wrong_type", Some(field)),
+                "{v}"
+            );
+        }
     }
 
     #[test]

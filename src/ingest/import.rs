@@ -14,8 +14,12 @@ use std::io::BufRead;
 
 /// Records per store transaction.
 const BATCH: usize = 1_000;
-/// Rejections and warnings listed in full; beyond this only counted.
-const MAX_LISTED: usize = 10_000;
+/// Rejections and warnings listed in full by default (`duijie import`); beyond this only
+/// counted, per code. HTTP answers list fewer ([`Importer::listing_at_most`]).
+pub const MAX_LISTED: usize = 10_000;
+/// Longest `detail` kept in a report, in characters: a message quoting a huge value
+/// must not make the report huge.
+const MAX_DETAIL_CHARS: usize = 300;
 
 /// The format of an import stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,10 +79,16 @@ pub struct ImportReport {
     pub unchanged: usize,
     /// Number of rejected lines.
     pub rejected_count: usize,
-    /// Rejected lines (the first 10,000).
+    /// Rejected lines (the first 10,000; 100 in HTTP answers).
     pub rejected: Vec<LineProblem>,
-    /// Non-fatal remarks (the first 10,000).
+    /// Rejected lines counted but not listed in `rejected`.
+    pub rejected_omitted: usize,
+    /// Rejected lines per code, all of them (listed or not).
+    pub rejected_by_code: std::collections::BTreeMap<&'static str, usize>,
+    /// Non-fatal remarks (the first 10,000; 100 in HTTP answers).
     pub warnings: Vec<LineProblem>,
+    /// Warnings not listed in `warnings`.
+    pub warnings_omitted: usize,
 }
 
 /// Errors that stop an import (as opposed to rejected lines, which do not).
@@ -104,6 +114,8 @@ pub struct Importer<'a> {
     /// later lines of the same batch).
     pending_ids: HashSet<(EntityKind, String)>,
     progress: Option<Box<dyn FnMut(u64) + Send + 'a>>,
+    /// Problems listed in the report before only counting.
+    listed: usize,
 }
 
 impl<'a> Importer<'a> {
@@ -115,7 +127,21 @@ impl<'a> Importer<'a> {
             pending: Vec::new(),
             pending_ids: HashSet::new(),
             progress: None,
+            listed: MAX_LISTED,
         }
+    }
+
+    /// Lists at most `n` rejected lines and `n` warnings; the rest are only counted
+    /// (`rejected_omitted`, `rejected_by_code`, `warnings_omitted`). Default 10,000.
+    pub fn listing_at_most(mut self, n: usize) -> Self {
+        self.listed = n;
+        self
+    }
+
+    /// Rejects line `line` for a reason found outside the importer (an API's own
+    /// checks of a line before [`Importer::add`]).
+    pub fn reject_line(&mut self, line: usize, invalid: Invalid) {
+        self.reject(line, invalid);
     }
 
     /// Calls `f` with the number of bytes consumed so far, after every batch.
@@ -244,19 +270,31 @@ impl<'a> Importer<'a> {
 
     fn reject(&mut self, line: usize, invalid: Invalid) {
         self.report.rejected_count += 1;
-        if self.report.rejected.len() < MAX_LISTED {
+        *self
+            .report
+            .rejected_by_code
+            .entry(invalid.code)
+            .or_default() += 1;
+        if self.report.rejected.len() < self.listed {
             self.report.rejected.push(LineProblem {
                 line,
                 code: invalid.code,
                 field: invalid.field,
-                detail: invalid.detail,
+                detail: shorten(invalid.detail),
             });
+        } else {
+            self.report.rejected_omitted += 1;
         }
     }
 
     fn warn(&mut self, p: LineProblem) {
-        if self.report.warnings.len() < MAX_LISTED {
-            self.report.warnings.push(p);
+        if self.report.warnings.len() < self.listed {
+            self.report.warnings.push(LineProblem {
+                detail: shorten(p.detail),
+                ..p
+            });
+        } else {
+            self.report.warnings_omitted += 1;
         }
     }
 
@@ -327,6 +365,15 @@ impl<'a> Importer<'a> {
         self.report.rejected.sort_by_key(|p| p.line);
         Ok(self.report)
     }
+}
+
+/// Cuts a detail to [`MAX_DETAIL_CHARS`] characters.
+fn shorten(mut detail: String) -> String {
+    if let Some((at, _)) = detail.char_indices().nth(MAX_DETAIL_CHARS) {
+        detail.truncate(at);
+        detail.push('…');
+    }
+    detail
 }
 
 /// One line of a JSON Lines stream, as read.

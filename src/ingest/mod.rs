@@ -6,6 +6,6 @@ pub mod demo;
 pub mod import;
 
 pub use import::{
-    CsvRows, ImportError, ImportReport, Importer, JsonlLine, LineProblem, SourceFormat,
+    CsvRows, ImportError, ImportReport, Importer, JsonlLine, LineProblem, MAX_LISTED, SourceFormat,
     check_stream, read_jsonl_line,
 };

@@ -46,6 +46,17 @@ pub enum IndexError {
     /// File system trouble.
     #[error("i/o error on the index directory: {0}")]
     Io(#[from] std::io::Error),
+    /// The index cannot be read and its directory holds files duijie did not create, so
+    /// it is not wiped.
+    #[error(
+        "the search index in {dir} cannot be read or is of another version, and that directory holds files duijie did not create (e.g. {file}); nothing was deleted. Move those files elsewhere, or choose a data directory of duijie's own with --data-dir"
+    )]
+    NotOurs {
+        /// The index directory.
+        dir: PathBuf,
+        /// A file in it that is not an index file.
+        file: String,
+    },
 }
 
 /// Field handles.
@@ -125,7 +136,11 @@ struct Payload {
 /// The search index of one data directory.
 pub struct SearchIndex {
     pub(super) reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// The writer; `None` after a failure dropped it, until it can be opened again.
+    writer: Mutex<Option<IndexWriter>>,
+    index: Index,
+    /// The last indexing failure, while the index has not caught up since.
+    failure: Mutex<Option<String>>,
     pub(super) fields: Fields,
     pub(super) analyzer: Arc<Analyzer>,
     applied: AtomicI64,
@@ -177,6 +192,37 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
+/// A writer with one indexing thread.
+fn open_writer(index: &Index) -> Result<IndexWriter, IndexError> {
+    match index.writer_with_num_threads(1, WRITER_MEMORY) {
+        Ok(w) => Ok(w),
+        Err(TantivyError::LockFailure(LockError::LockBusy, _)) => Err(IndexError::Busy),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The writer in a guard [`SearchIndex::lock_writer`] returned.
+fn writer_of<'a>(
+    guard: &'a mut std::sync::MutexGuard<'_, Option<IndexWriter>>,
+) -> Result<&'a mut IndexWriter, IndexError> {
+    guard
+        .as_mut()
+        .ok_or_else(|| IndexError::Task("no index writer".into()))
+}
+
+/// The delete bitsets the committed segments use (`None` when the metas cannot be read:
+/// then nothing may be called stale).
+fn living_deletes(index: &Index) -> Option<std::collections::HashSet<PathBuf>> {
+    let metas = index.searchable_segment_metas().ok()?;
+    Some(
+        metas
+            .iter()
+            .filter(|m| m.has_deletes())
+            .map(|m| m.relative_path(tantivy::index::SegmentComponent::Delete))
+            .collect(),
+    )
+}
+
 fn read_payload(index: &Index) -> Option<Payload> {
     let metas = index.load_metas().ok()?;
     serde_json::from_str(metas.payload.as_deref()?).ok()
@@ -185,25 +231,41 @@ fn read_payload(index: &Index) -> Option<Payload> {
 impl SearchIndex {
     /// Opens the index in `dir`, creating it when absent and recreating it (empty, to be
     /// rebuilt by [`SearchIndex::catch_up`]) when it is unreadable or of another schema
-    /// version. Fails with [`IndexError::Busy`] when another process writes to it.
+    /// version — but only in a directory of its own (see [`super::dir`]): a damaged index
+    /// next to files duijie did not write is reported ([`IndexError::NotOurs`]), never
+    /// wiped. Files an interrupted commit left behind are removed. Fails with
+    /// [`IndexError::Busy`] when another process writes to it.
     pub fn open(dir: &Path, analyzer: Arc<Analyzer>) -> Result<SearchIndex, IndexError> {
         std::fs::create_dir_all(dir)?;
+        let ownership = super::dir::ownership(dir)?;
         let (schema, fields) = schema();
         let opened = MmapDirectory::open(dir)
             .map_err(|e| TantivyError::SystemError(e.to_string()))
             .and_then(|d| Index::open_or_create(d, schema.clone()));
-        let index = match opened {
-            Ok(index) if read_payload(&index).is_none_or(|p| p.schema == SCHEMA_VERSION) => index,
-            Ok(_) | Err(_) => {
-                tracing::warn!(dir = %dir.display(), "search index unreadable or of another version; rebuilding it");
-                for entry in std::fs::read_dir(dir)? {
-                    let path = entry?.path();
-                    if path.is_dir() {
-                        std::fs::remove_dir_all(&path)?;
-                    } else {
-                        std::fs::remove_file(&path)?;
+        let index = match (opened, ownership) {
+            (Ok(index), ownership)
+                if read_payload(&index).is_none_or(|p| p.schema == SCHEMA_VERSION) =>
+            {
+                if let super::dir::Ownership::Ours { marked } = ownership {
+                    if !marked {
+                        super::dir::mark(dir)?;
+                    }
+                    if let Some(living) = living_deletes(&index) {
+                        super::dir::remove_stale(dir, &living)?;
                     }
                 }
+                index
+            }
+            (_, super::dir::Ownership::Foreign(file)) => {
+                return Err(IndexError::NotOurs {
+                    dir: dir.to_path_buf(),
+                    file,
+                });
+            }
+            (Ok(_) | Err(_), super::dir::Ownership::Ours { .. }) => {
+                tracing::warn!(dir = %dir.display(), "search index unreadable or of another version; rebuilding it");
+                super::dir::clear(dir)?;
+                super::dir::mark(dir)?;
                 Index::create_in_dir(dir, schema)?
             }
         };
@@ -230,11 +292,7 @@ impl SearchIndex {
         index
             .tokenizers()
             .register(TOKENIZER_NAME, ZhTokenizer::new(analyzer.clone()));
-        let writer = match index.writer_with_num_threads(1, WRITER_MEMORY) {
-            Ok(w) => w,
-            Err(TantivyError::LockFailure(LockError::LockBusy, _)) => return Err(IndexError::Busy),
-            Err(e) => return Err(e.into()),
-        };
+        let writer = open_writer(&index)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -242,7 +300,9 @@ impl SearchIndex {
         let applied = read_payload(&index).map(|p| p.seq).unwrap_or(0);
         Ok(SearchIndex {
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Some(writer)),
+            index: index.clone(),
+            failure: Mutex::new(None),
             fields,
             analyzer,
             applied: AtomicI64::new(applied),
@@ -316,9 +376,81 @@ impl SearchIndex {
     /// the log than the store holds (an older store restored from a backup under a newer
     /// index), it holds documents the store never had, so it is rebuilt as well. Safe to
     /// call from many tasks: calls are serialised.
+    ///
+    /// When applying fails (a full disk, too many open files, a read-only file system),
+    /// the writer is dropped with everything it had not committed — tantivy's writer is
+    /// not usable after a failed commit: it would accept documents and silently lose
+    /// them — and the failure is kept ([`SearchIndex::failure`]) until a later call
+    /// succeeds: that call opens a new writer and applies the log again from the last
+    /// committed position.
     pub async fn catch_up(self: &Arc<Self>, store: &Store) -> Result<IndexStatus, IndexError> {
         let _one_writer = self.sync.lock().await;
         let upto = store.last_seq().await?;
+        let result = self.catch_up_locked(store, upto).await;
+        self.after_attempt(&result).await;
+        result
+    }
+
+    /// Records how an attempt to write went: a failure drops the writer and is kept; a
+    /// success clears it.
+    async fn after_attempt(self: &Arc<Self>, result: &Result<IndexStatus, IndexError>) {
+        match result {
+            Ok(_) => {
+                let mut failure = self.failure.lock().expect("failure lock");
+                if failure.take().is_some() {
+                    tracing::info!(
+                        applied_seq = self.applied.load(Ordering::SeqCst),
+                        "search index caught up again after failures"
+                    );
+                }
+            }
+            Err(e) => {
+                let this = self.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Ok(mut w) = this.writer.lock() {
+                        // Dropping the writer rolls back what it had not committed.
+                        w.take();
+                    }
+                })
+                .await;
+                if !matches!(e, IndexError::Store(_)) {
+                    tracing::error!(error = %e, "writing the search index failed; will retry");
+                    *self.failure.lock().expect("failure lock") = Some(e.to_string());
+                }
+            }
+        }
+    }
+
+    /// The last failure to write the index, while it has not caught up since (searches
+    /// then miss the writes after [`IndexStatus::applied_seq`]).
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().expect("failure lock").clone()
+    }
+
+    /// Locks the writer, opening a new one when a failure dropped the last.
+    fn lock_writer(&self) -> Result<std::sync::MutexGuard<'_, Option<IndexWriter>>, IndexError> {
+        let mut guard = self
+            .writer
+            .lock()
+            .map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+        if guard.is_none() {
+            let writer = open_writer(&self.index)?;
+            if !self.dir.as_os_str().is_empty()
+                && let Some(living) = living_deletes(&self.index)
+            {
+                super::dir::remove_stale(&self.dir, &living)?;
+            }
+            tracing::info!(dir = %self.dir.display(), "search index writer opened again");
+            *guard = Some(writer);
+        }
+        Ok(guard)
+    }
+
+    async fn catch_up_locked(
+        self: &Arc<Self>,
+        store: &Store,
+        upto: i64,
+    ) -> Result<IndexStatus, IndexError> {
         let from = self.applied.load(Ordering::SeqCst);
         if upto < from {
             tracing::warn!(
@@ -341,10 +473,8 @@ impl SearchIndex {
             after = last.seq;
             let this = self.clone();
             blocking(move || {
-                let w = this
-                    .writer
-                    .lock()
-                    .map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+                let mut guard = this.lock_writer()?;
+                let w = writer_of(&mut guard)?;
                 for c in changes {
                     w.delete_term(Term::from_field_text(this.fields.key, &key(c.kind, &c.id)));
                     if let Some(doc) = c.doc {
@@ -366,7 +496,9 @@ impl SearchIndex {
     pub async fn rebuild(self: &Arc<Self>, store: &Store) -> Result<IndexStatus, IndexError> {
         let _one_writer = self.sync.lock().await;
         let upto = store.last_seq().await?;
-        self.rebuild_locked(store, upto).await
+        let result = self.rebuild_locked(store, upto).await;
+        self.after_attempt(&result).await;
+        result
     }
 
     async fn rebuild_locked(
@@ -377,11 +509,8 @@ impl SearchIndex {
         let started = std::time::Instant::now();
         let this = self.clone();
         blocking(move || {
-            let w = this
-                .writer
-                .lock()
-                .map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
-            w.delete_all_documents()?;
+            let mut guard = this.lock_writer()?;
+            writer_of(&mut guard)?.delete_all_documents()?;
             Ok(())
         })
         .await?;
@@ -394,10 +523,8 @@ impl SearchIndex {
             count += page.len();
             let this = self.clone();
             blocking(move || {
-                let w = this
-                    .writer
-                    .lock()
-                    .map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+                let mut guard = this.lock_writer()?;
+                let w = writer_of(&mut guard)?;
                 for (kind, _, doc) in page {
                     let entity = Entity::from_stored(kind, &doc)
                         .map_err(|e| IndexError::Store(StoreError::Corrupt(e)))?;
@@ -420,11 +547,8 @@ impl SearchIndex {
     async fn commit(self: &Arc<Self>, seq: i64) -> Result<(), IndexError> {
         let this = self.clone();
         blocking(move || {
-            let mut w = this
-                .writer
-                .lock()
-                .map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
-            let mut prepared = w.prepare_commit()?;
+            let mut guard = this.lock_writer()?;
+            let mut prepared = writer_of(&mut guard)?.prepare_commit()?;
             prepared.set_payload(
                 &serde_json::to_string(&Payload {
                     schema: SCHEMA_VERSION,

@@ -9,6 +9,7 @@
 //! agree again. One writer (behind a lock) applies changes in batches; searches use the
 //! reader's snapshot. Knows nothing of HTTP or model weights.
 
+mod dir;
 mod index;
 mod query;
 pub mod text;

@@ -135,6 +135,16 @@ impl Store {
         }))
     }
 
+    /// How many keys were ever created, revoked ones included (a store that has had a
+    /// key never starts open on a non-loopback address).
+    pub async fn key_count(&self) -> Result<i64, StoreError> {
+        Ok(on_db!(&self.db, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM api_keys")
+                .fetch_one(pool)
+                .await?
+        }))
+    }
+
     /// Revokes a key; false when no live key has this id.
     pub async fn revoke_key(&self, id: &str) -> Result<bool, StoreError> {
         let n = on_db!(&self.db, pool => {
