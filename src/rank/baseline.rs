@@ -231,6 +231,8 @@ impl Explanation {
 }
 
 const AT_CAPACITY_NOTE: &str = "注意：当前已满负荷";
+/// The smallest contribution to the logit the summary names as a reason.
+const MIN_REASON: f64 = 0.02;
 const LOW_RELEVANCE: &str = "相关度较低，仅供参考";
 
 fn summary(
@@ -241,7 +243,9 @@ fn summary(
 ) -> String {
     let mut parts: Vec<(f64, String)> = Vec::new();
     for c in &scored.contributions {
-        if c.contribution <= 0.0 {
+        // A reason must carry weight: a contribution too small to move a rank (a feature
+        // the model barely uses) is not named.
+        if c.contribution <= MIN_REASON {
             continue;
         }
         let phrase = match c.name {
