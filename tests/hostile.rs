@@ -123,8 +123,8 @@ async fn an_open_server_closes_for_good_when_a_key_appears() {
 async fn open_mode_is_decided_at_start_and_never_on_a_network_for_a_store_that_had_keys() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(&paths(dir.path())).await.unwrap();
-    let local = "127.0.0.1:8080".parse().unwrap();
-    let public = "0.0.0.0:8080".parse().unwrap();
+    let local = "127.0.0.1:0".parse().unwrap();
+    let public = "0.0.0.0:0".parse().unwrap();
     let decide = async |addr, open| Access::decide(&app.store, addr, open).await;
     // Never had a key: open on loopback; a network address only with --open.
     assert_eq!(decide(local, false).await.unwrap(), Access::Open);

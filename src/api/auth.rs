@@ -205,25 +205,22 @@ pub struct RateLimit {
 impl RateLimit {
     /// From `DUIJIE_RATE_PER_SEC` / `DUIJIE_RATE_BURST` (defaults 50 / 100).
     pub fn from_env() -> RateLimit {
-        let read = |k: &str, d: f64| {
-            std::env::var(k)
-                .ok()
-                .and_then(|v| v.parse::<f64>().ok())
-                .filter(|v| v.is_finite() && *v > 0.0)
-                .unwrap_or(d)
-        };
-        RateLimit {
-            per_sec: read("DUIJIE_RATE_PER_SEC", 50.0),
-            burst: read("DUIJIE_RATE_BURST", 100.0),
-        }
+        RateLimit::from_vars(("DUIJIE_RATE_PER_SEC", 50.0), ("DUIJIE_RATE_BURST", 100.0))
     }
-}
 
-impl RateLimit {
     /// Failed authentications per client address: `DUIJIE_AUTH_FAIL_PER_SEC` /
     /// `DUIJIE_AUTH_FAIL_BURST` (defaults 0.5 / 20).
     pub fn auth_failures_from_env() -> RateLimit {
-        let read = |k: &str, d: f64| {
+        RateLimit::from_vars(
+            ("DUIJIE_AUTH_FAIL_PER_SEC", 0.5),
+            ("DUIJIE_AUTH_FAIL_BURST", 20.0),
+        )
+    }
+
+    /// Rate and burst from two environment variables (name, default); a missing or bad
+    /// value (not a positive number) takes the default.
+    fn from_vars(per_sec: (&str, f64), burst: (&str, f64)) -> RateLimit {
+        let read = |(k, d): (&str, f64)| {
             std::env::var(k)
                 .ok()
                 .and_then(|v| v.parse::<f64>().ok())
@@ -231,8 +228,8 @@ impl RateLimit {
                 .unwrap_or(d)
         };
         RateLimit {
-            per_sec: read("DUIJIE_AUTH_FAIL_PER_SEC", 0.5),
-            burst: read("DUIJIE_AUTH_FAIL_BURST", 20.0),
+            per_sec: read(per_sec),
+            burst: read(burst),
         }
     }
 }

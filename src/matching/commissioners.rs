@@ -36,7 +36,8 @@
 //! `b` (`priority_boost` on the request, or `DUIJIE_PRIORITY_BOOST`; default 0) adds
 //! `b × priority` to the logit of any ranker, shown as the `policy_priority` contribution.
 
-use crate::domain::concepts::{self, TextReading, Thesaurus};
+use crate::domain::concepts::{self, Thesaurus};
+use crate::domain::exclusions::scopes;
 use crate::domain::{
     Certification, Commissioner, Districts, Enterprise, EntityKind, Field, Need, NeedStatus, Place,
 };
@@ -182,7 +183,7 @@ pub fn rank_enterprises(
     ranker: CommissionerRanker<'_>,
 ) -> Result<Vec<RankedEnterprise>, IndexError> {
     let mut text = c.expertise.clone().unwrap_or_default();
-    let expertise = TextReading::of(&text);
+    let expertise = Thesaurus::get().bag(&scopes(&text).positive);
     for f in &c.fields {
         text.push(' ');
         text.push_str(f.zh());
@@ -291,11 +292,11 @@ pub fn rank_enterprises(
         enterprise_text.push_str(&e.keywords.join("、"));
         enterprise_text.push('。');
         enterprise_text.push_str(&need_texts);
-        let enterprise_concepts = TextReading::of(&enterprise_text).concepts;
         let t = Thesaurus::get();
-        let expertise_fit = concepts::overlap(t, &enterprise_concepts, &expertise.concepts);
+        let enterprise_concepts = t.bag(&scopes(&enterprise_text).positive);
+        let expertise_fit = concepts::overlap(t, &enterprise_concepts, &expertise);
         let fit_matches = if expertise_fit > 0.0 {
-            concepts::overlap_matches(t, &enterprise_concepts, &expertise.concepts)
+            concepts::overlap_matches(t, &enterprise_concepts, &expertise)
         } else {
             Vec::new()
         };

@@ -818,23 +818,7 @@ fn judged(
                 continue;
             };
             let x = features(ctx, &prepared, &c, (0, 0)).values.to_vec();
-            let gain = (f64::from(2u32.pow(u32::from(*g))) - 1.0) / 7.0;
-            if gain > 0.0 {
-                examples.push(Example {
-                    x: x.clone(),
-                    label: true,
-                    weight: gain,
-                    group,
-                });
-            }
-            if gain < 1.0 {
-                examples.push(Example {
-                    x,
-                    label: false,
-                    weight: 1.0 - gain,
-                    group,
-                });
-            }
+            push_graded(&mut examples, x, *g, group);
         }
         let mut unseen: Vec<(u64, &str, f64)> = retrieved
             .iter()
@@ -854,6 +838,43 @@ fn judged(
         }
     }
     Ok((examples, tests))
+}
+
+/// A graded pair as soft labels: a positive weighted by the gain NDCG gives grade `g`,
+/// `(2^g − 1)/7`, and a negative with the rest.
+fn push_graded(examples: &mut Vec<Example>, x: Vec<f64>, g: u8, group: u64) {
+    let gain = (f64::from(2u32.pow(u32::from(g))) - 1.0) / 7.0;
+    if gain > 0.0 {
+        examples.push(Example {
+            x: x.clone(),
+            label: true,
+            weight: gain,
+            group,
+        });
+    }
+    if gain < 1.0 {
+        examples.push(Example {
+            x,
+            label: false,
+            weight: 1.0 - gain,
+            group,
+        });
+    }
+}
+
+/// A ranked enterprise's commissioner features, in [`super::commissioners::WEIGHTS`] order.
+fn commissioner_row(
+    r: &super::commissioners::RankedEnterprise,
+) -> [f64; super::commissioners::WEIGHTS.len()] {
+    let mut v = [0.0; super::commissioners::WEIGHTS.len()];
+    for (slot, (name, _)) in v.iter_mut().zip(super::commissioners::WEIGHTS) {
+        *slot = r
+            .features
+            .iter()
+            .find(|f| f.name == name)
+            .map_or(0.0, |f| f.value);
+    }
+    v
 }
 
 /// One labelled pseudo-document per technology concept of the thesaurus.
@@ -1089,17 +1110,12 @@ async fn commissioner_head(
         let rows: Vec<([f64; WEIGHTS.len()], Option<Outcome>, u64)> = ranked
             .iter()
             .map(|r| {
-                let mut v = [0.0; WEIGHTS.len()];
-                for (slot, (name, _)) in v.iter_mut().zip(WEIGHTS) {
-                    *slot = r
-                        .features
-                        .iter()
-                        .find(|f| f.name == name)
-                        .map(|f| f.value)
-                        .unwrap_or(0.0);
-                }
                 let id = r.enterprise.id.as_str();
-                (v, logged.get(id).copied(), hash_of(id, hash_of(cid, 23)))
+                (
+                    commissioner_row(r),
+                    logged.get(id).copied(),
+                    hash_of(id, hash_of(cid, 23)),
+                )
             })
             .collect();
         if is_test_need(cid, opts.test_share) {
@@ -1164,17 +1180,6 @@ async fn commissioner_head(
                 Scope::default(),
                 CommissionerRanker::Baseline,
             )?;
-            let row = |r: &super::commissioners::RankedEnterprise| {
-                let mut v = [0.0; WEIGHTS.len()];
-                for (slot, (name, _)) in v.iter_mut().zip(WEIGHTS) {
-                    *slot = r
-                        .features
-                        .iter()
-                        .find(|f| f.name == name)
-                        .map_or(0.0, |f| f.value);
-                }
-                v
-            };
             let group = hash_of(cid, 0);
             if is_test_need(cid, opts.test_share) {
                 tests.push(
@@ -1182,7 +1187,7 @@ async fn commissioner_head(
                         .iter()
                         .map(|r| {
                             let g = grades.get(r.enterprise.id.as_str()).copied().unwrap_or(0);
-                            (row(r), g)
+                            (commissioner_row(r), g)
                         })
                         .collect(),
                 );
@@ -1191,27 +1196,9 @@ async fn commissioner_head(
             trained += 1;
             let mut unseen = 0;
             for r in &ranked {
-                let v = row(r).to_vec();
+                let v = commissioner_row(r).to_vec();
                 match grades.get(r.enterprise.id.as_str()) {
-                    Some(g) => {
-                        let gain = (f64::from(2u32.pow(u32::from(*g))) - 1.0) / 7.0;
-                        if gain > 0.0 {
-                            examples.push(Example {
-                                x: v.clone(),
-                                label: true,
-                                weight: gain,
-                                group,
-                            });
-                        }
-                        if gain < 1.0 {
-                            examples.push(Example {
-                                x: v,
-                                label: false,
-                                weight: 1.0 - gain,
-                                group,
-                            });
-                        }
-                    }
+                    Some(g) => push_graded(&mut examples, v, *g, group),
                     None if unseen < 10 => {
                         unseen += 1;
                         examples.push(Example {
