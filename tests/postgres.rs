@@ -2,7 +2,7 @@
 //! real HTTP server, sharing its test bodies), restart, the store's own behaviours, lead
 //! claims racing, need status changes, and the change log's order under concurrent
 //! writers from several processes. Each test has a fresh database of its own; without
-//! `DUIJIE_TEST_PG` every test prints a notice and returns (see tests/common/pg.rs).
+//! `DUIJIE_TEST_PG` every test shows as ignored, with the reason (see tests/common/pg.rs).
 
 mod common;
 #[path = "common/scenarios.rs"]
@@ -36,12 +36,7 @@ async fn world(db: &PgDb) -> (tempfile::TempDir, TestServer) {
     (dir, srv)
 }
 
-#[tokio::test]
-async fn pg_import_reports_each_bad_line_and_keeps_the_good_ones() {
-    let Some(db) = PgDb::create("pg_import_reports_each_bad_line_and_keeps_the_good_ones").await
-    else {
-        return;
-    };
+async fn pg_import_reports_each_bad_line_and_keeps_the_good_ones(db: PgDb) {
     let (_dir, srv) = server(&db).await;
     let (_, stats) = srv.get("/v1/stats").await;
     assert_eq!(stats["store"]["backend"], "postgres", "{stats}");
@@ -49,46 +44,25 @@ async fn pg_import_reports_each_bad_line_and_keeps_the_good_ones() {
     srv.stop().await;
 }
 
-#[tokio::test]
-async fn pg_chinese_search_survives_other_segmentation_synonyms_and_filters() {
-    let Some(db) =
-        PgDb::create("pg_chinese_search_survives_other_segmentation_synonyms_and_filters").await
-    else {
-        return;
-    };
+async fn pg_chinese_search_survives_other_segmentation_synonyms_and_filters(db: PgDb) {
     let (_dir, srv) = world(&db).await;
     scenarios::chinese_search_survives_other_segmentation_synonyms_and_filters(&srv).await;
     srv.stop().await;
 }
 
-#[tokio::test]
-async fn pg_match_ranks_with_explanations() {
-    let Some(db) = PgDb::create("pg_match_ranks_with_explanations").await else {
-        return;
-    };
+async fn pg_match_ranks_with_explanations(db: PgDb) {
     let (_dir, srv) = world(&db).await;
     scenarios::match_ranks_with_explanations(&srv).await;
     srv.stop().await;
 }
 
-#[tokio::test]
-async fn pg_crud_lists_and_feedback() {
-    let Some(db) = PgDb::create("pg_crud_lists_and_feedback").await else {
-        return;
-    };
+async fn pg_crud_lists_and_feedback(db: PgDb) {
     let (_dir, srv) = world(&db).await;
     scenarios::crud_lists_and_feedback(&srv).await;
     srv.stop().await;
 }
 
-#[tokio::test]
-async fn pg_restart_keeps_everything_and_a_new_data_dir_rebuilds_from_the_store() {
-    let Some(db) =
-        PgDb::create("pg_restart_keeps_everything_and_a_new_data_dir_rebuilds_from_the_store")
-            .await
-    else {
-        return;
-    };
+async fn pg_restart_keeps_everything_and_a_new_data_dir_rebuilds_from_the_store(db: PgDb) {
     let (dir, srv) = world(&db).await;
     let event =
         json!({"need_id": "N-1", "provider_id": "P-1", "event": "accepted", "actor": "enterprise"});
@@ -114,13 +88,7 @@ async fn pg_restart_keeps_everything_and_a_new_data_dir_rebuilds_from_the_store(
     srv.stop().await;
 }
 
-#[tokio::test]
-async fn pg_store_upserts_once_protects_enterprises_and_orders_ids_bytewise() {
-    let Some(db) =
-        PgDb::create("pg_store_upserts_once_protects_enterprises_and_orders_ids_bytewise").await
-    else {
-        return;
-    };
+async fn pg_store_upserts_once_protects_enterprises_and_orders_ids_bytewise(db: PgDb) {
     let s = Store::open(&db.url).await.unwrap();
     assert_eq!(s.backend(), "postgres");
     let batch = vec![
@@ -219,12 +187,7 @@ async fn pg_store_upserts_once_protects_enterprises_and_orders_ids_bytewise() {
     s.close().await;
 }
 
-#[tokio::test]
-async fn pg_need_status_changes_follow_closures_and_deletions() {
-    let Some(db) = PgDb::create("pg_need_status_changes_follow_closures_and_deletions").await
-    else {
-        return;
-    };
+async fn pg_need_status_changes_follow_closures_and_deletions(db: PgDb) {
     let s = Store::open(&db.url).await.unwrap();
     s.apply(&[
         rec(json!({"kind":"enterprise","id":"E-1","name":"甲"})),
@@ -267,11 +230,7 @@ async fn pg_need_status_changes_follow_closures_and_deletions() {
     s.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pg_two_brokers_racing_for_a_lead_one_wins() {
-    let Some(db) = PgDb::create("pg_two_brokers_racing_for_a_lead_one_wins").await else {
-        return;
-    };
+async fn pg_two_brokers_racing_for_a_lead_one_wins(db: PgDb) {
     // Two stores: as two processes would (separate pools, separate process locks).
     let a = Store::open(&db.url).await.unwrap();
     let b = Store::open(&db.url).await.unwrap();
@@ -327,12 +286,7 @@ async fn pg_two_brokers_racing_for_a_lead_one_wins() {
     b.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pg_two_brokers_racing_over_http_get_one_201_and_one_409() {
-    let Some(db) = PgDb::create("pg_two_brokers_racing_over_http_get_one_201_and_one_409").await
-    else {
-        return;
-    };
+async fn pg_two_brokers_racing_over_http_get_one_201_and_one_409(db: PgDb) {
     let (_dir, srv) = world(&db).await;
     let (status, r) = srv
         .put(
@@ -358,12 +312,7 @@ async fn pg_two_brokers_racing_over_http_get_one_201_and_one_409() {
 /// Several writers in different "processes" (stores with their own pools and locks) and
 /// a follower reading `seq > last` as the index does: the follower must never skip a
 /// change, which on PostgreSQL needs commit order to equal sequence order.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pg_a_follower_misses_no_change_under_concurrent_writers() {
-    let Some(db) = PgDb::create("pg_a_follower_misses_no_change_under_concurrent_writers").await
-    else {
-        return;
-    };
+async fn pg_a_follower_misses_no_change_under_concurrent_writers(db: PgDb) {
     const WRITERS: usize = 6;
     const EACH: usize = 80;
     let mut writers = Vec::new();
@@ -416,4 +365,41 @@ async fn pg_a_follower_misses_no_change_under_concurrent_writers() {
     assert!(missed.is_empty(), "the follower skipped {missed:?}");
     assert_eq!(seen.len(), all.len());
     follower.close().await;
+}
+
+fn main() -> std::process::ExitCode {
+    use common::pg::trial;
+    common::pg::run_trials(vec![
+        trial!(
+            pg_import_reports_each_bad_line_and_keeps_the_good_ones,
+            current
+        ),
+        trial!(
+            pg_chinese_search_survives_other_segmentation_synonyms_and_filters,
+            current
+        ),
+        trial!(pg_match_ranks_with_explanations, current),
+        trial!(pg_crud_lists_and_feedback, current),
+        trial!(
+            pg_restart_keeps_everything_and_a_new_data_dir_rebuilds_from_the_store,
+            current
+        ),
+        trial!(
+            pg_store_upserts_once_protects_enterprises_and_orders_ids_bytewise,
+            current
+        ),
+        trial!(
+            pg_need_status_changes_follow_closures_and_deletions,
+            current
+        ),
+        trial!(pg_two_brokers_racing_for_a_lead_one_wins, multi),
+        trial!(
+            pg_two_brokers_racing_over_http_get_one_201_and_one_409,
+            multi
+        ),
+        trial!(
+            pg_a_follower_misses_no_change_under_concurrent_writers,
+            multi
+        ),
+    ])
 }

@@ -109,7 +109,6 @@ pub fn samples_dir() -> Option<PathBuf> {
     if dir.join("entities.jsonl").exists() {
         Some(dir)
     } else {
-        eprintln!("NOTICE: ../shared/samples not found; skipping the sample-data test");
         None
     }
 }

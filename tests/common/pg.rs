@@ -1,7 +1,9 @@
 //! PostgreSQL for tests: `DUIJIE_TEST_PG` names a server (a base URL such as
 //! `postgres://postgres@127.0.0.1/postgres`; `.ci/postgres.sh` starts one in CI), and
 //! each test gets a fresh database of its own, dropped when the test ends. Without the
-//! variable, PostgreSQL tests print a notice and return.
+//! variable, PostgreSQL tests show as ignored, with the reason, in `cargo test`'s own
+//! summary: the test files that use this run under their own harness (`harness = false`
+//! in Cargo.toml, libtest-mimic) because the built-in one cannot ignore a test at run time.
 
 use duijie::app::{App, Paths};
 use sqlx::{AssertSqlSafe, Connection};
@@ -25,13 +27,9 @@ pub struct PgDb {
 }
 
 impl PgDb {
-    /// A fresh, uniquely named database, or `None` (with a notice on stderr naming `test`)
-    /// when `DUIJIE_TEST_PG` is not set.
-    pub async fn create(test: &str) -> Option<PgDb> {
-        let Some(base) = pg_url() else {
-            eprintln!("NOTICE: DUIJIE_TEST_PG not set; skipping PostgreSQL test {test}");
-            return None;
-        };
+    /// A fresh, uniquely named database, or `None` when `DUIJIE_TEST_PG` is not set.
+    pub async fn create() -> Option<PgDb> {
+        let base = pg_url()?;
         static N: AtomicU64 = AtomicU64::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -113,4 +111,59 @@ impl Drop for PgDb {
             eprintln!("NOTICE: test database {} was not dropped", self.name);
         }
     }
+}
+
+/// Why PostgreSQL tests are ignored on this machine, or `None` when they run.
+pub fn skip_reason() -> Option<&'static str> {
+    pg_url()
+        .is_none()
+        .then_some("needs PostgreSQL: set DUIJIE_TEST_PG (.ci/postgres.sh starts one)")
+}
+
+/// Runs `test` on a fresh database in a Tokio runtime of the given flavour.
+pub fn run_on_fresh_db<F, Fut>(multi_thread: bool, test: F) -> Result<(), libtest_mimic::Failed>
+where
+    F: FnOnce(PgDb) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let rt = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+    .map_err(|e| format!("tokio runtime: {e}"))?;
+    rt.block_on(async {
+        let db = PgDb::create()
+            .await
+            .ok_or("DUIJIE_TEST_PG is not set (run with it, or without --ignored)")?;
+        test(db).await;
+        Ok(())
+    })
+}
+
+/// One PostgreSQL test as a libtest-mimic trial: ignored, with the reason shown as its
+/// kind, when PostgreSQL is not available.
+#[allow(unused_macros)] // used by the PostgreSQL test files only
+macro_rules! trial {
+    ($test:ident, $flavour:ident) => {{
+        let trial = libtest_mimic::Trial::test(stringify!($test), || {
+            common::pg::run_on_fresh_db(stringify!($flavour) == "multi", $test)
+        });
+        match common::pg::skip_reason() {
+            Some(reason) => trial.with_ignored_flag(true).with_kind(reason),
+            None => trial,
+        }
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use trial;
+
+/// Runs the trials with the command line `cargo test` passed (filters, `--ignored`, …).
+pub fn run_trials(trials: Vec<libtest_mimic::Trial>) -> std::process::ExitCode {
+    libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials).exit_code()
 }
