@@ -18,9 +18,30 @@ use tantivy::{
     TantivyError, Term,
 };
 
-/// Bumped whenever the schema or the analysis changes; an index of another version is
-/// rebuilt on open.
-const SCHEMA_VERSION: u32 = 4;
+/// Bumped whenever the schema's layout or the analysis code changes. The version an index
+/// records is [`schema_version`]: this number hashed with the embedded dictionaries, so an
+/// edit of `index/dict.txt`, `synonyms.txt` or `stopwords.txt` rebuilds every index on its
+/// next open without anyone remembering to bump it.
+const SCHEMA_LAYOUT: u32 = 4;
+
+/// The version written into every commit and compared on open (see [`SCHEMA_LAYOUT`]).
+fn schema_version() -> u64 {
+    static VERSION: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *VERSION.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(SCHEMA_LAYOUT.to_le_bytes());
+        for source in super::text::EMBEDDED_SOURCES {
+            h.update((source.len() as u64).to_le_bytes());
+            h.update(source.as_bytes());
+        }
+        let digest = h.finalize();
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        // Below 2^53 so the JSON payload reads back exactly in any JSON implementation.
+        u64::from_le_bytes(first) >> 11
+    })
+}
 /// Memory for the writer's indexing arena.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Change-log rows read per store query while catching up.
@@ -129,7 +150,7 @@ pub struct IndexStatus {
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Payload {
-    schema: u32,
+    schema: u64,
     seq: i64,
 }
 
@@ -244,7 +265,7 @@ impl SearchIndex {
             .and_then(|d| Index::open_or_create(d, schema.clone()));
         let index = match (opened, ownership) {
             (Ok(index), ownership)
-                if read_payload(&index).is_none_or(|p| p.schema == SCHEMA_VERSION) =>
+                if read_payload(&index).is_none_or(|p| p.schema == schema_version()) =>
             {
                 if let super::dir::Ownership::Ours { marked } = ownership {
                     if !marked {
@@ -551,7 +572,7 @@ impl SearchIndex {
             let mut prepared = writer_of(&mut guard)?.prepare_commit()?;
             prepared.set_payload(
                 &serde_json::to_string(&Payload {
-                    schema: SCHEMA_VERSION,
+                    schema: schema_version(),
                     seq,
                 })
                 .expect("payload serialises"),

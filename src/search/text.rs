@@ -12,6 +12,8 @@ use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 const DOMAIN_DICT: &str = include_str!("../../index/dict.txt");
 const SYNONYMS: &str = include_str!("../../index/synonyms.txt");
 const STOPWORDS: &str = include_str!("../../index/stopwords.txt");
+/// The embedded sources the analysis reads; the index's schema version hashes them.
+pub(crate) const EMBEDDED_SOURCES: [&str; 3] = [DOMAIN_DICT, SYNONYMS, STOPWORDS];
 
 /// The name under which the Chinese tokenizer is registered with tantivy.
 pub const TOKENIZER_NAME: &str = "zh";
