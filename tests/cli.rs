@@ -213,6 +213,70 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
+fn every_answer_and_every_log_line_of_a_request_carry_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, url, log) =
+        common::spawn_serve_with(dir.path(), &[("DUIJIE_LOG_FORMAT", "json")]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = reqwest::Client::new();
+    let (given, made, made_too) = rt.block_on(async {
+        let import = client
+            .post(format!("{url}/v1/import"))
+            .header("content-type", "application/x-ndjson")
+            .header("x-request-id", "proxy-req-42")
+            .body(common::small_world())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(import.status(), 200);
+        let id = |r: &reqwest::Response| r.headers()["x-request-id"].to_str().unwrap().to_string();
+        let given = id(&import);
+        // Made here when the client sends none, or one that is not a plain short token;
+        // also on error answers.
+        let missing = client
+            .get(format!("{url}/v1/nothing-here"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+        let odd = client
+            .get(format!("{url}/healthz"))
+            .header("x-request-id", "two words")
+            .send()
+            .await
+            .unwrap();
+        (given, id(&missing), id(&odd))
+    });
+    assert_eq!(given, "proxy-req-42");
+    assert_ne!(made, made_too);
+    assert_ne!(made_too, "two words");
+    assert_eq!(made.split('-').next(), made_too.split('-').next());
+    // The import's own log line names the request.
+    let started = Instant::now();
+    let line = loop {
+        let found = log
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l.contains("import over HTTP"))
+            .cloned();
+        if let Some(l) = found {
+            break l;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no import log line"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["span"]["request_id"], "proxy-req-42", "{line}");
+    assert_eq!(v["span"]["path"], "/v1/import", "{line}");
+    child.kill().ok();
+    child.wait().ok();
+}
+
+#[test]
 fn keys_create_refuses_subjects_that_do_not_exist_or_do_not_fit_the_role() {
     let dir = tempfile::tempdir().unwrap();
     let world = dir.path().join("world.jsonl");

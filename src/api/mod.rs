@@ -13,6 +13,7 @@ mod matches;
 mod metrics;
 mod models;
 mod openapi;
+pub mod request_id;
 mod searches;
 mod system;
 mod web;
@@ -71,6 +72,7 @@ pub fn router(app: App, access: auth::Access) -> Router {
         ))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(request_id::tag))
         .layer(axum::middleware::from_fn_with_state(
             http_metrics,
             metrics::track,

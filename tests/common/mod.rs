@@ -144,9 +144,20 @@ pub fn duijie_command() -> Command {
 /// Spawns `duijie serve --no-demo` on 127.0.0.1:0 over `dir` and reads back the address it
 /// printed; its stderr keeps being drained so it never blocks on a full pipe.
 pub fn spawn_serve(dir: &Path) -> (Child, String) {
+    let (child, url, _) = spawn_serve_with(dir, &[]);
+    (child, url)
+}
+
+/// [`spawn_serve`] with extra environment; also returns every line the server writes to
+/// stderr (its log), collected as they come.
+pub fn spawn_serve_with(
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> (Child, String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let mut child = duijie_command()
         .args(["serve", "--no-demo", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -155,9 +166,19 @@ pub fn spawn_serve(dir: &Path) -> (Child, String) {
     let url = loop {
         let line = lines.next().expect("server printed its address").unwrap();
         if let Some(at) = line.find("http://") {
-            break line[at..].split_whitespace().next().unwrap().to_string();
+            break line[at..]
+                .split(|c: char| c.is_whitespace() || c == '"')
+                .next()
+                .unwrap()
+                .to_string();
         }
     };
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (child, url, log)
 }
