@@ -5,7 +5,9 @@
 #   FUZZ_SECONDS=300 fuzz/run.sh      # 5 minutes each
 #   fuzz/run.sh query import_csv      # only these targets
 #
-# Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`). One job per
+# Needs cargo-fuzz (installed here with `cargo install --locked` when missing). cargo-fuzz
+# passes `-Z` flags (sanitizer, coverage) to rustc: the machine's one toolchain (stable)
+# takes them with RUSTC_BOOTSTRAP=1, so no nightly toolchain is needed. One job per
 # target (run one after another), seeds from fuzz/seeds/<target>/, the growing corpus in
 # fuzz/corpus/<target>/ and crashes in fuzz/artifacts/<target>/ (both git-ignored).
 # Exits non-zero when any target crashed.
@@ -21,8 +23,16 @@ else
     TARGETS=(import_jsonl import_csv query)
 fi
 
+CARGO_FUZZ_VERSION=0.13.2
+if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    echo "== installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install --locked --version "$CARGO_FUZZ_VERSION" cargo-fuzz
+fi
+export RUSTC_BOOTSTRAP=1
+FUZZ=(cargo fuzz)
+
 # Release with debug assertions (overflow checks and debug_assert! on); built once.
-cargo +nightly fuzz build -O -a
+"${FUZZ[@]}" build -O -a
 
 failed=0
 summary=()
@@ -31,7 +41,7 @@ for t in "${TARGETS[@]}"; do
     log="artifacts/$t/run.log"
     echo "== $t: ${SECONDS_PER_TARGET}s"
     status=0
-    cargo +nightly fuzz run -O -a "$t" "corpus/$t" "seeds/$t" -- \
+    "${FUZZ[@]}" run -O -a "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$SECONDS_PER_TARGET" \
         -timeout="$TIMEOUT_S" -rss_limit_mb="$RSS_LIMIT_MB" \
         -print_final_stats=1 >"$log" 2>&1 || status=$?
