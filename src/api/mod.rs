@@ -15,6 +15,7 @@ mod models;
 mod openapi;
 mod searches;
 mod system;
+mod vocabulary;
 mod web;
 
 use crate::app::App;
@@ -50,6 +51,7 @@ pub fn router(app: App, access: auth::Access) -> Router {
         .merge(matches::routes())
         .merge(journeys::routes())
         .merge(models::routes())
+        .merge(vocabulary::routes())
         .merge(web::routes())
         .merge(openapi::routes())
         .merge(metrics::routes(http_metrics.clone()))
