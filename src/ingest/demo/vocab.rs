@@ -9,7 +9,7 @@
 //! and actors — and the districts' official names, aliases and areas are the domain's
 //! (`crate::domain`); every array here indexed by field or service follows the order of
 //! `Field::ALL` / `Service::ALL`, and the district rows are checked against
-//! `domain/districts.txt` by the tests below. What is only the demo's stays here: weights,
+//! `domain/districts.txt` by the tests below; which districts are neighbours is the domain's. What is only the demo's stays here: weights,
 //! administrative codes, name prefixes, phrase banks.
 
 use crate::domain::Districts;
@@ -153,103 +153,6 @@ pub(crate) fn region(name: &str) -> u8 {
         _ => 3,
     }
 }
-
-/// Neighbouring pairs (by short name), made symmetric at load time.
-pub(crate) const NEIGHBOURS: &[(&str, &str)] = &[
-    ("渝中", "江北"),
-    ("渝中", "南岸"),
-    ("渝中", "沙坪坝"),
-    ("渝中", "九龙坡"),
-    ("渝中", "两江"),
-    ("大渡口", "九龙坡"),
-    ("大渡口", "巴南"),
-    ("大渡口", "江津"),
-    ("江北", "渝北"),
-    ("江北", "南岸"),
-    ("江北", "沙坪坝"),
-    ("江北", "两江"),
-    ("沙坪坝", "九龙坡"),
-    ("沙坪坝", "北碚"),
-    ("沙坪坝", "璧山"),
-    ("沙坪坝", "高新区"),
-    ("沙坪坝", "渝北"),
-    ("九龙坡", "江津"),
-    ("九龙坡", "璧山"),
-    ("九龙坡", "高新区"),
-    ("九龙坡", "巴南"),
-    ("南岸", "巴南"),
-    ("南岸", "渝北"),
-    ("南岸", "两江"),
-    ("北碚", "渝北"),
-    ("北碚", "合川"),
-    ("北碚", "璧山"),
-    ("北碚", "两江"),
-    ("北碚", "高新区"),
-    ("渝北", "长寿"),
-    ("渝北", "合川"),
-    ("渝北", "两江"),
-    ("巴南", "江津"),
-    ("巴南", "綦江"),
-    ("巴南", "南川"),
-    ("巴南", "涪陵"),
-    ("巴南", "长寿"),
-    ("两江", "长寿"),
-    ("高新区", "璧山"),
-    ("高新区", "江津"),
-    ("璧山", "铜梁"),
-    ("璧山", "永川"),
-    ("璧山", "江津"),
-    ("璧山", "合川"),
-    ("永川", "江津"),
-    ("永川", "荣昌"),
-    ("永川", "大足"),
-    ("永川", "铜梁"),
-    ("江津", "綦江"),
-    ("合川", "铜梁"),
-    ("合川", "潼南"),
-    ("綦江", "南川"),
-    ("綦江", "万盛"),
-    ("大足", "荣昌"),
-    ("大足", "铜梁"),
-    ("大足", "潼南"),
-    ("铜梁", "潼南"),
-    ("万盛", "南川"),
-    ("涪陵", "长寿"),
-    ("涪陵", "南川"),
-    ("涪陵", "武隆"),
-    ("涪陵", "丰都"),
-    ("涪陵", "垫江"),
-    ("长寿", "垫江"),
-    ("南川", "武隆"),
-    ("万州", "开州"),
-    ("万州", "云阳"),
-    ("万州", "忠县"),
-    ("万州", "梁平"),
-    ("万州", "石柱"),
-    ("开州", "城口"),
-    ("开州", "云阳"),
-    ("开州", "巫溪"),
-    ("梁平", "垫江"),
-    ("梁平", "忠县"),
-    ("城口", "巫溪"),
-    ("丰都", "忠县"),
-    ("丰都", "石柱"),
-    ("丰都", "武隆"),
-    ("丰都", "垫江"),
-    ("垫江", "忠县"),
-    ("忠县", "石柱"),
-    ("云阳", "奉节"),
-    ("奉节", "巫山"),
-    ("奉节", "巫溪"),
-    ("巫山", "巫溪"),
-    ("武隆", "彭水"),
-    ("黔江", "彭水"),
-    ("黔江", "酉阳"),
-    ("黔江", "石柱"),
-    ("石柱", "彭水"),
-    ("秀山", "酉阳"),
-    ("酉阳", "彭水"),
-];
 
 /// Where a field clusters: (field index, district short name, weight multiplier).
 pub(crate) const FIELD_AFFINITY: &[(usize, &str, f64)] = &[
@@ -1148,10 +1051,6 @@ mod tests {
             );
             assert!(!known.area.is_empty());
             assert_eq!(DISTRICTS.iter().filter(|x| x.name == d.name).count(), 1);
-        }
-        for &(a, b) in NEIGHBOURS {
-            assert!(DISTRICTS.iter().any(|d| d.short == a), "{a}");
-            assert!(DISTRICTS.iter().any(|d| d.short == b), "{b}");
         }
         for &(_, s, _) in FIELD_AFFINITY {
             assert!(DISTRICTS.iter().any(|d| d.short == s), "{s}");

@@ -5,8 +5,8 @@
 //! memory, so the world can be generated at large scales while streaming its JSON lines.
 
 use super::rng::Rng;
-use super::vocab::{DISTRICTS, FIELD_AFFINITY, FIELD_WEIGHT, NEIGHBOURS, ORGS, OUTSIDE, TOPICS};
-use crate::domain::{Field, ProviderType, Service};
+use super::vocab::{DISTRICTS, FIELD_AFFINITY, FIELD_WEIGHT, ORGS, OUTSIDE, TOPICS};
+use crate::domain::{Districts, Field, ProviderType, Service};
 
 /// Term-id spaces: a record's "terms" are the surface forms its text used (what a crude
 /// word-overlap ranker can see).
@@ -71,13 +71,19 @@ impl Vocab {
         for (i, t) in topics.iter().enumerate() {
             topics_by_field[t.field as usize].push(i as u16);
         }
-        let mut adj = vec![0u64; DISTRICTS.len()];
-        for &(a, b) in NEIGHBOURS {
-            if let (Some(i), Some(j)) = (district_index(a), district_index(b)) {
-                adj[i] |= 1 << j;
-                adj[j] |= 1 << i;
-            }
-        }
+        // Neighbours are the domain's (`domain/districts.txt`, symmetric).
+        let adj: Vec<u64> = DISTRICTS
+            .iter()
+            .map(|d| {
+                Districts::get().lookup(d.name).map_or(0, |known| {
+                    known
+                        .neighbours
+                        .iter()
+                        .filter_map(|n| DISTRICTS.iter().position(|x| x.name == *n))
+                        .fold(0u64, |m, j| m | (1 << j))
+                })
+            })
+            .collect();
         let mut district_weights = Vec::with_capacity(8);
         for f in 0..8 {
             let mut w: Vec<f64> = DISTRICTS.iter().map(|d| d.weight).collect();
