@@ -16,6 +16,7 @@ mod openapi;
 pub mod request_id;
 mod searches;
 mod system;
+mod vocabulary;
 mod web;
 
 use crate::app::App;
@@ -51,6 +52,7 @@ pub fn router(app: App, access: auth::Access) -> Router {
         .merge(matches::routes())
         .merge(journeys::routes())
         .merge(models::routes())
+        .merge(vocabulary::routes())
         .merge(web::routes())
         .merge(openapi::routes())
         .merge(metrics::routes(http_metrics.clone()))

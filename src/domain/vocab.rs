@@ -63,6 +63,18 @@ vocabulary!(
     }
 );
 
+impl Field {
+    /// A short Chinese label, for narrow places such as a chart's column heads.
+    pub fn short_zh(self) -> &'static str {
+        match self {
+            Field::NextGenIt => "信息技术",
+            Field::IntelligentVehicles => "智能网联汽车",
+            Field::CarbonNeutral => "双碳",
+            other => other.zh(),
+        }
+    }
+}
+
 vocabulary!(
     /// What a need asks for and what a provider offers.
     Service, "服务类型" {

@@ -11,6 +11,7 @@ use super::world::{
     Commissioner, Enterprise, Need, PType, Place, Provider, Spec, T1, TERM_SERVICE, Vocab, grade,
     topic_decisive, true_fit,
 };
+use crate::domain::{Actor, FeedbackEvent};
 
 pub(crate) const EV_IMPRESSION: u8 = 0;
 pub(crate) const EV_CLICK: u8 = 1;
@@ -18,21 +19,18 @@ pub(crate) const EV_CONTACTED: u8 = 2;
 pub(crate) const EV_ACCEPTED: u8 = 3;
 pub(crate) const EV_REJECTED: u8 = 4;
 pub(crate) const EV_DEAL: u8 = 5;
-/// Event codes (data-model.md).
-pub(crate) const EVENTS: [&str; 6] = [
-    "impression",
-    "click",
-    "contacted",
-    "accepted",
-    "rejected",
-    "deal",
-];
+/// The event of an `EV_*` index (the domain's order).
+pub(crate) fn event_code(e: u8) -> &'static str {
+    FeedbackEvent::ALL[e as usize].code()
+}
 pub(crate) const ACTOR_ENTERPRISE: u8 = 0;
 pub(crate) const ACTOR_PROVIDER: u8 = 1;
 pub(crate) const ACTOR_COMMISSIONER: u8 = 2;
 pub(crate) const ACTOR_BROKER: u8 = 3;
-/// Actor codes (data-model.md).
-pub(crate) const ACTORS: [&str; 5] = ["enterprise", "provider", "commissioner", "broker", "admin"];
+/// The actor of an `ACTOR_*` index (the domain's order).
+pub(crate) fn actor_code(a: u8) -> &'static str {
+    Actor::ALL[a as usize].code()
+}
 /// Rejection reason codes; index 0 means "no reason".
 pub(crate) const REASONS: [&str; 6] = [
     "",

@@ -21,12 +21,13 @@ use std::io::{self, BufWriter, Write};
 
 use serde::Serialize;
 
+use crate::domain::Service;
 use feedback::{
-    ACTOR_BROKER, ACTOR_COMMISSIONER, ACTORS, EVENTS, Ev, LegacyRanker, REASONS, broker_candidates,
+    ACTOR_BROKER, ACTOR_COMMISSIONER, Ev, LegacyRanker, REASONS, broker_candidates,
     commissioner_candidates, grade_providers, is_broker, simulate_need, simulate_outreach,
 };
 use rng::Rng;
-use vocab::{DISTRICTS, SERVICES};
+use vocab::DISTRICTS;
 use world::{
     Enterprise, Need, Provider, Spec, Vocab, field_codes, sample_commissioner, sample_enterprise,
     sample_need, sample_provider, service_codes,
@@ -446,7 +447,7 @@ pub fn write_world(
                     enterprise_id: &ent_id,
                     title: &title,
                     description: &description,
-                    service: SERVICES[n.service as usize],
+                    service: Service::ALL[n.service as usize].code(),
                     fields: field_codes(n.stated_fields),
                     district: DISTRICTS[n.district as usize].name,
                     budget_wan: budget,
@@ -483,8 +484,8 @@ pub fn write_world(
                     kind: "feedback",
                     need_id: Some(&need_id),
                     provider_id: Some(&prov),
-                    event: EVENTS[e.event as usize],
-                    actor: ACTORS[e.actor as usize],
+                    event: feedback::event_code(e.event),
+                    actor: feedback::actor_code(e.actor),
                     at: fmt_ts(e.at),
                     rank: shown.then_some(e.rank),
                     reason: (e.reason > 0).then_some(REASONS[e.reason as usize]),
@@ -699,8 +700,8 @@ fn write_outreach(
                 commissioner_id,
                 broker_id,
                 enterprise_id: Some(&ent),
-                event: EVENTS[e.event as usize],
-                actor: ACTORS[e.actor as usize],
+                event: feedback::event_code(e.event),
+                actor: feedback::actor_code(e.actor),
                 at: fmt_ts(e.at),
                 ..Default::default()
             },
@@ -823,8 +824,8 @@ mod tests {
         );
         let districts: HashSet<&str> = DISTRICTS.iter().map(|d| d.name).collect();
         let outside: HashSet<&str> = vocab::OUTSIDE.iter().map(|o| o.0).collect();
-        let fields: HashSet<&str> = vocab::FIELDS.iter().copied().collect();
-        let services: HashSet<&str> = SERVICES.iter().copied().collect();
+        let fields: HashSet<&str> = crate::domain::Field::ALL.iter().map(|f| f.code()).collect();
+        let services: HashSet<&str> = Service::ALL.iter().map(|s| s.code()).collect();
         let quals: HashSet<&str> = [
             "national_tech_transfer_agency",
             "municipal_tech_transfer_agency",
@@ -976,8 +977,8 @@ mod tests {
                 }
                 _ => {
                     let ev = str_of(&v, "event");
-                    assert!(feedback::EVENTS.contains(&ev));
-                    assert!(feedback::ACTORS.contains(&str_of(&v, "actor")));
+                    assert!(crate::domain::FeedbackEvent::parse(ev).is_ok(), "{ev}");
+                    assert!(crate::domain::Actor::parse(str_of(&v, "actor")).is_ok());
                     let at = str_of(&v, "at");
                     assert!(at.ends_with("+08:00") && at.len() == 25, "{at}");
                     assert!(("2024-06"..="2026-11-31").contains(&&at[..10]), "{at}");

@@ -8,7 +8,7 @@
 use super::rng::Rng;
 use super::vocab::{
     ACADEMIC_TITLES, BROKER_BACKGROUNDS, BROKER_SKILLS, CLIENT_TYPES, COMPANY_SUFFIXES, DISTRICTS,
-    ENTERPRISE_STAGES, FIELD_CN, FIELD_COMPANY_WORDS, FIELD_NAME_WORDS, GIVEN_CHARS, NAME_MIDS,
+    ENTERPRISE_STAGES, FIELD_COMPANY_WORDS, FIELD_NAME_WORDS, FIELD_PROSE, GIVEN_CHARS, NAME_MIDS,
     ORGS, SCALE_PAIRS, SOFT_SCALE_PAIRS, SURNAMES, TESTS,
 };
 use super::world::{
@@ -16,6 +16,7 @@ use super::world::{
     Enterprise, Need, PType, Place, Provider, Spec, TERM_OBJECT, TERM_SERVICE, TERM_TOPIC, Vocab,
     split,
 };
+use crate::domain::Certification;
 
 /// A renderer: vocabulary, the record's own random stream, and the terms used so far.
 pub(crate) struct Writer<'a> {
@@ -719,7 +720,7 @@ fn provider_slot(w: &mut Writer<'_>, key: &str, c: &ProvCtx<'_>) -> String {
         }
         "othertopic" => w.tform(c.other_topic).to_string(),
         "othersvc" => w.sform(c.other_service).to_string(),
-        "fieldcn" => FIELD_CN[c.field as usize].to_string(),
+        "fieldcn" => FIELD_PROSE[c.field as usize].to_string(),
         "org" => c.org.clone(),
         "intro" => c.intro.clone(),
         "title" => c.title.to_string(),
@@ -1149,19 +1150,19 @@ pub(crate) fn enterprise_text(v: &Vocab, e: &Enterprise, rng: Rng) -> Enterprise
     let employees = employees.clamp(3, 2000);
     let mut certs = Vec::new();
     if w.rng.chance(0.85) {
-        certs.push("tech_sme");
+        certs.push(Certification::TechSme.code());
     }
     let ht = w.rng.chance(0.25 + (age / 40.0).min(0.2));
     if ht {
-        certs.push("high_tech");
+        certs.push(Certification::HighTech.code());
     } else if w.rng.chance(0.2) {
-        certs.push("high_tech_candidate");
+        certs.push(Certification::HighTechCandidate.code());
     }
     if w.rng.chance(if ht { 0.25 } else { 0.05 }) {
-        certs.push("specialized");
+        certs.push(Certification::Specialized.code());
     }
     if w.rng.chance(if ht { 0.06 } else { 0.01 }) {
-        certs.push("star_reserve");
+        certs.push(Certification::StarReserve.code());
     }
     let ctx = EntCtx {
         topic: e.topics[0],
@@ -1210,7 +1211,7 @@ const COMM_DESC: &[&str] = &[
 fn comm_slot(w: &mut Writer<'_>, key: &str, c: &CommCtx) -> String {
     match key {
         "topics" => w.topic_list(&c.topics, 2),
-        "fieldcn" => FIELD_CN[c.field as usize].to_string(),
+        "fieldcn" => FIELD_PROSE[c.field as usize].to_string(),
         "org" => c.org.clone(),
         "title" => c.title.to_string(),
         _ => w.common(key),

@@ -4,19 +4,19 @@
 //! Everything here is fictional-but-plausible vocabulary; the hidden structure (which topic a
 //! record is really about) lives in `world.rs`, and the text only reveals it through one of
 //! several synonyms.
+//!
+//! The codes themselves — fields, services, provider types, certifications, feedback events
+//! and actors — and the districts' official names, aliases and areas are the domain's
+//! (`crate::domain`); every array here indexed by field or service follows the order of
+//! `Field::ALL` / `Service::ALL`, and the district rows are checked against
+//! `domain/districts.txt` by the tests below; which districts are neighbours is the domain's. What is only the demo's stays here: weights,
+//! administrative codes, name prefixes, phrase banks.
 
-/// Field codes in data-model.md order of the vocabulary table.
-pub(crate) const FIELDS: [&str; 8] = [
-    "next_gen_it",
-    "intelligent_vehicles",
-    "equipment",
-    "new_materials",
-    "new_energy",
-    "biomedicine",
-    "carbon_neutral",
-    "other",
-];
-pub(crate) const FIELD_CN: [&str; 8] = [
+use crate::domain::Districts;
+
+/// How the demo's texts name each field in prose (not the label, which is
+/// `domain::Field::zh`: 节能环保 reads better in a sentence than 碳达峰碳中和).
+pub(crate) const FIELD_PROSE: [&str; 8] = [
     "新一代信息技术",
     "新能源智能网联汽车",
     "装备制造",
@@ -51,17 +51,6 @@ pub(crate) const FIELD_COMPANY_WORDS: [&str; 8] = [
     "食品/农业科技/生物工程/实业/调味品/纺织科技",
 ];
 
-/// Service codes (data-model.md).
-pub(crate) const SERVICES: [&str; 8] = [
-    "pilot_scale",
-    "tech_transfer",
-    "rd_cooperation",
-    "testing",
-    "ip_service",
-    "brokerage",
-    "consulting",
-    "financing",
-];
 /// Distribution of what needs ask for (brokerage is offered, never asked for directly).
 pub(crate) const NEED_SERVICE_WEIGHT: [f64; 8] = [40.0, 11.0, 17.0, 13.0, 8.0, 0.0, 6.0, 5.0];
 /// Surface forms of each service (the text generator picks one independently per mention).
@@ -76,13 +65,13 @@ pub(crate) const SERVICE_FORMS: [&str; 8] = [
     "科技金融/知识价值信用贷款/股权融资/创投对接/科技贷款/融资对接",
 ];
 
-/// One district or zone: name, short form, enterprise weight, region (0 中心城区, 1 主城新区,
-/// 2 渝东北, 3 渝东南), administrative code used in credit codes, and name-flavour prefixes.
+/// One district or zone: official name (as in `domain/districts.txt`), the short form the
+/// texts use (one of the domain's aliases), enterprise weight, administrative code used in
+/// credit codes, and name-flavour prefixes. Its region is the domain's area ([`region`]).
 pub(crate) struct DistrictDef {
     pub name: &'static str,
     pub short: &'static str,
     pub weight: f64,
-    pub region: u8,
     pub code: u32,
     pub prefixes: &'static str,
 }
@@ -91,7 +80,6 @@ const fn d(
     name: &'static str,
     short: &'static str,
     weight: f64,
-    region: u8,
     code: u32,
     prefixes: &'static str,
 ) -> DistrictDef {
@@ -99,166 +87,72 @@ const fn d(
         name,
         short,
         weight,
-        region,
         code,
         prefixes,
     }
 }
 
 pub(crate) const DISTRICTS: [DistrictDef; 41] = [
-    d("渝中区", "渝中", 3.0, 0, 500103, "渝中/解放/朝天/渝州"),
-    d("大渡口区", "大渡口", 2.0, 0, 500104, "渡/建胜/义渡"),
-    d("江北区", "江北", 4.0, 0, 500105, "江北/观音/鸿恩/寸滩"),
-    d("沙坪坝区", "沙坪坝", 5.0, 0, 500106, "沙磁/歌乐/磁器/沙"),
-    d("九龙坡区", "九龙坡", 6.0, 0, 500107, "九龙/龙凤/西彭/华岩"),
-    d("南岸区", "南岸", 5.0, 0, 500108, "南山/涂山/茶园/弹子"),
-    d("北碚区", "北碚", 4.0, 0, 500109, "缙云/碚城/嘉陵/蔡家"),
-    d("渝北区", "渝北", 7.0, 0, 500112, "空港/仙桃/渝北/龙兴"),
-    d("巴南区", "巴南", 4.0, 0, 500113, "巴渝/鱼洞/界石/木洞"),
-    d(
-        "两江新区",
-        "两江",
-        10.0,
-        0,
-        500112,
-        "两江/悦来/礼嘉/水土/鱼复",
-    ),
+    d("渝中区", "渝中", 3.0, 500103, "渝中/解放/朝天/渝州"),
+    d("大渡口区", "大渡口", 2.0, 500104, "渡/建胜/义渡"),
+    d("江北区", "江北", 4.0, 500105, "江北/观音/鸿恩/寸滩"),
+    d("沙坪坝区", "沙坪坝", 5.0, 500106, "沙磁/歌乐/磁器/沙"),
+    d("九龙坡区", "九龙坡", 6.0, 500107, "九龙/龙凤/西彭/华岩"),
+    d("南岸区", "南岸", 5.0, 500108, "南山/涂山/茶园/弹子"),
+    d("北碚区", "北碚", 4.0, 500109, "缙云/碚城/嘉陵/蔡家"),
+    d("渝北区", "渝北", 7.0, 500112, "空港/仙桃/渝北/龙兴"),
+    d("巴南区", "巴南", 4.0, 500113, "巴渝/鱼洞/界石/木洞"),
+    d("两江新区", "两江", 10.0, 500112, "两江/悦来/礼嘉/水土/鱼复"),
     d(
         "西部科学城重庆高新区",
         "高新区",
         8.0,
-        0,
         500106,
         "金凤/科学城/西永/含谷/白市驿",
     ),
-    d("璧山区", "璧山", 5.0, 1, 500120, "璧泉/璧煌/璧/青杠"),
-    d("永川区", "永川", 4.0, 1, 500118, "永擎/茶山/永/凤凰湖"),
-    d("江津区", "江津", 4.0, 1, 500116, "津/德感/双福/几江"),
-    d("合川区", "合川", 3.0, 1, 500117, "合州/钓鱼城/涞滩"),
-    d("綦江区", "綦江", 2.0, 1, 500110, "綦/古剑/綦河"),
-    d("大足区", "大足", 3.0, 1, 500111, "足/龙水/宝顶/棠香"),
-    d("铜梁区", "铜梁", 2.5, 1, 500151, "铜/龙乡/巴岳"),
-    d("潼南区", "潼南", 1.5, 1, 500152, "潼/琼江/涪江"),
-    d("荣昌区", "荣昌", 2.5, 1, 500153, "荣/昌州/海棠"),
-    d("万盛经开区", "万盛", 1.0, 1, 500110, "万盛/黑山/丛林"),
-    d("南川区", "南川", 1.2, 1, 500119, "金佛/隆化/南平"),
-    d("涪陵区", "涪陵", 4.0, 1, 500102, "涪/白鹤/李渡/涪州"),
-    d("长寿区", "长寿", 3.0, 1, 500115, "长寿/晏家/菩提/长晟"),
-    d("万州区", "万州", 2.5, 2, 500101, "平湖/三峡/万川/万"),
-    d("开州区", "开州", 1.0, 2, 500154, "汉丰/开/盛山"),
-    d("梁平区", "梁平", 1.0, 2, 500155, "双桂/梁/梁山"),
-    d("城口县", "城口", 0.15, 2, 500229, "大巴山/城"),
-    d("丰都县", "丰都", 0.6, 2, 500230, "丰/名山"),
-    d("垫江县", "垫江", 0.8, 2, 500231, "牡丹/垫"),
-    d("忠县", "忠县", 0.6, 2, 500233, "忠州/忠"),
-    d("云阳县", "云阳", 0.5, 2, 500235, "龙缸/云"),
-    d("奉节县", "奉节", 0.4, 2, 500236, "夔州/白帝"),
-    d("巫山县", "巫山", 0.3, 2, 500237, "神女/巫峡"),
-    d("巫溪县", "巫溪", 0.2, 2, 500238, "宁河/溪"),
-    d("黔江区", "黔江", 0.7, 3, 500114, "黔/濯水"),
-    d("武隆区", "武隆", 0.4, 3, 500156, "仙女山/芙蓉"),
-    d("石柱县", "石柱", 0.4, 3, 500240, "黄水/柱"),
-    d("秀山县", "秀山", 0.4, 3, 500241, "秀/边城"),
-    d("酉阳县", "酉阳", 0.3, 3, 500242, "酉/桃花源"),
-    d("彭水县", "彭水", 0.3, 3, 500243, "彭/乌江"),
+    d("璧山区", "璧山", 5.0, 500120, "璧泉/璧煌/璧/青杠"),
+    d("永川区", "永川", 4.0, 500118, "永擎/茶山/永/凤凰湖"),
+    d("江津区", "江津", 4.0, 500116, "津/德感/双福/几江"),
+    d("合川区", "合川", 3.0, 500117, "合州/钓鱼城/涞滩"),
+    d("綦江区", "綦江", 2.0, 500110, "綦/古剑/綦河"),
+    d("大足区", "大足", 3.0, 500111, "足/龙水/宝顶/棠香"),
+    d("铜梁区", "铜梁", 2.5, 500151, "铜/龙乡/巴岳"),
+    d("潼南区", "潼南", 1.5, 500152, "潼/琼江/涪江"),
+    d("荣昌区", "荣昌", 2.5, 500153, "荣/昌州/海棠"),
+    d("万盛经开区", "万盛", 1.0, 500110, "万盛/黑山/丛林"),
+    d("南川区", "南川", 1.2, 500119, "金佛/隆化/南平"),
+    d("涪陵区", "涪陵", 4.0, 500102, "涪/白鹤/李渡/涪州"),
+    d("长寿区", "长寿", 3.0, 500115, "长寿/晏家/菩提/长晟"),
+    d("万州区", "万州", 2.5, 500101, "平湖/三峡/万川/万"),
+    d("开州区", "开州", 1.0, 500154, "汉丰/开/盛山"),
+    d("梁平区", "梁平", 1.0, 500155, "双桂/梁/梁山"),
+    d("城口县", "城口", 0.15, 500229, "大巴山/城"),
+    d("丰都县", "丰都", 0.6, 500230, "丰/名山"),
+    d("垫江县", "垫江", 0.8, 500231, "牡丹/垫"),
+    d("忠县", "忠县", 0.6, 500233, "忠州/忠"),
+    d("云阳县", "云阳", 0.5, 500235, "龙缸/云"),
+    d("奉节县", "奉节", 0.4, 500236, "夔州/白帝"),
+    d("巫山县", "巫山", 0.3, 500237, "神女/巫峡"),
+    d("巫溪县", "巫溪", 0.2, 500238, "宁河/溪"),
+    d("黔江区", "黔江", 0.7, 500114, "黔/濯水"),
+    d("武隆区", "武隆", 0.4, 500156, "仙女山/芙蓉"),
+    d("石柱县", "石柱", 0.4, 500240, "黄水/柱"),
+    d("秀山县", "秀山", 0.4, 500241, "秀/边城"),
+    d("酉阳县", "酉阳", 0.3, 500242, "酉/桃花源"),
+    d("彭水县", "彭水", 0.3, 500243, "彭/乌江"),
 ];
 
-/// Neighbouring pairs (by short name), made symmetric at load time.
-pub(crate) const NEIGHBOURS: &[(&str, &str)] = &[
-    ("渝中", "江北"),
-    ("渝中", "南岸"),
-    ("渝中", "沙坪坝"),
-    ("渝中", "九龙坡"),
-    ("渝中", "两江"),
-    ("大渡口", "九龙坡"),
-    ("大渡口", "巴南"),
-    ("大渡口", "江津"),
-    ("江北", "渝北"),
-    ("江北", "南岸"),
-    ("江北", "沙坪坝"),
-    ("江北", "两江"),
-    ("沙坪坝", "九龙坡"),
-    ("沙坪坝", "北碚"),
-    ("沙坪坝", "璧山"),
-    ("沙坪坝", "高新区"),
-    ("沙坪坝", "渝北"),
-    ("九龙坡", "江津"),
-    ("九龙坡", "璧山"),
-    ("九龙坡", "高新区"),
-    ("九龙坡", "巴南"),
-    ("南岸", "巴南"),
-    ("南岸", "渝北"),
-    ("南岸", "两江"),
-    ("北碚", "渝北"),
-    ("北碚", "合川"),
-    ("北碚", "璧山"),
-    ("北碚", "两江"),
-    ("北碚", "高新区"),
-    ("渝北", "长寿"),
-    ("渝北", "合川"),
-    ("渝北", "两江"),
-    ("巴南", "江津"),
-    ("巴南", "綦江"),
-    ("巴南", "南川"),
-    ("巴南", "涪陵"),
-    ("巴南", "长寿"),
-    ("两江", "长寿"),
-    ("高新区", "璧山"),
-    ("高新区", "江津"),
-    ("璧山", "铜梁"),
-    ("璧山", "永川"),
-    ("璧山", "江津"),
-    ("璧山", "合川"),
-    ("永川", "江津"),
-    ("永川", "荣昌"),
-    ("永川", "大足"),
-    ("永川", "铜梁"),
-    ("江津", "綦江"),
-    ("合川", "铜梁"),
-    ("合川", "潼南"),
-    ("綦江", "南川"),
-    ("綦江", "万盛"),
-    ("大足", "荣昌"),
-    ("大足", "铜梁"),
-    ("大足", "潼南"),
-    ("铜梁", "潼南"),
-    ("万盛", "南川"),
-    ("涪陵", "长寿"),
-    ("涪陵", "南川"),
-    ("涪陵", "武隆"),
-    ("涪陵", "丰都"),
-    ("涪陵", "垫江"),
-    ("长寿", "垫江"),
-    ("南川", "武隆"),
-    ("万州", "开州"),
-    ("万州", "云阳"),
-    ("万州", "忠县"),
-    ("万州", "梁平"),
-    ("万州", "石柱"),
-    ("开州", "城口"),
-    ("开州", "云阳"),
-    ("开州", "巫溪"),
-    ("梁平", "垫江"),
-    ("梁平", "忠县"),
-    ("城口", "巫溪"),
-    ("丰都", "忠县"),
-    ("丰都", "石柱"),
-    ("丰都", "武隆"),
-    ("丰都", "垫江"),
-    ("垫江", "忠县"),
-    ("忠县", "石柱"),
-    ("云阳", "奉节"),
-    ("奉节", "巫山"),
-    ("奉节", "巫溪"),
-    ("巫山", "巫溪"),
-    ("武隆", "彭水"),
-    ("黔江", "彭水"),
-    ("黔江", "酉阳"),
-    ("黔江", "石柱"),
-    ("石柱", "彭水"),
-    ("秀山", "酉阳"),
-    ("酉阳", "彭水"),
-];
+/// The region of a district of [`DISTRICTS`], from the domain's area: 0 中心城区, 1 主城新区,
+/// 2 渝东北, 3 渝东南.
+pub(crate) fn region(name: &str) -> u8 {
+    let area = Districts::get().lookup(name).map_or("", |d| d.area);
+    match area {
+        "中心城区" => 0,
+        "主城新区" => 1,
+        "渝东北" => 2,
+        _ => 3,
+    }
+}
 
 /// Where a field clusters: (field index, district short name, weight multiplier).
 pub(crate) const FIELD_AFFINITY: &[(usize, &str, f64)] = &[
@@ -1138,9 +1032,25 @@ mod tests {
     #[test]
     fn tables_are_well_formed() {
         assert_eq!(DISTRICTS.len(), 41);
-        for &(a, b) in NEIGHBOURS {
-            assert!(DISTRICTS.iter().any(|d| d.short == a), "{a}");
-            assert!(DISTRICTS.iter().any(|d| d.short == b), "{b}");
+        // Arrays indexed by field or service follow the domain's order and size.
+        assert_eq!(crate::domain::Field::ALL.len(), FIELD_PROSE.len());
+        assert_eq!(crate::domain::Field::ALL.len(), FIELD_WEIGHT.len());
+        assert_eq!(crate::domain::Service::ALL.len(), SERVICE_FORMS.len());
+        assert_eq!(crate::domain::Service::ALL.len(), NEED_SERVICE_WEIGHT.len());
+        // Every district is the domain's, once, and its short form is the domain's too.
+        let domain = Districts::get();
+        assert_eq!(domain.all().len(), DISTRICTS.len());
+        for d in &DISTRICTS {
+            let known = domain.lookup(d.name).expect("a domain district");
+            assert_eq!(known.name, d.name);
+            assert!(
+                d.short == d.name || known.aliases.contains(&d.short),
+                "{} is not an alias of {}",
+                d.short,
+                d.name
+            );
+            assert!(!known.area.is_empty());
+            assert_eq!(DISTRICTS.iter().filter(|x| x.name == d.name).count(), 1);
         }
         for &(_, s, _) in FIELD_AFFINITY {
             assert!(DISTRICTS.iter().any(|d| d.short == s), "{s}");

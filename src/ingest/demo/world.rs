@@ -5,9 +5,8 @@
 //! memory, so the world can be generated at large scales while streaming its JSON lines.
 
 use super::rng::Rng;
-use super::vocab::{
-    DISTRICTS, FIELD_AFFINITY, FIELD_WEIGHT, NEIGHBOURS, ORGS, OUTSIDE, SERVICES, TOPICS,
-};
+use super::vocab::{DISTRICTS, FIELD_AFFINITY, FIELD_WEIGHT, ORGS, OUTSIDE, TOPICS};
+use crate::domain::{Districts, Field, ProviderType, Service};
 
 /// Term-id spaces: a record's "terms" are the surface forms its text used (what a crude
 /// word-overlap ranker can see).
@@ -27,6 +26,8 @@ pub(crate) struct Vocab {
     pub svc_forms: Vec<Vec<&'static str>>,
     /// Neighbour bitmask per district.
     pub adj: Vec<u64>,
+    /// Region per district (`vocab::region`).
+    pub regions: Vec<u8>,
     pub prefixes: Vec<Vec<&'static str>>,
     pub outside_prefixes: Vec<Vec<&'static str>>,
     /// Enterprise district weights per primary field.
@@ -70,13 +71,19 @@ impl Vocab {
         for (i, t) in topics.iter().enumerate() {
             topics_by_field[t.field as usize].push(i as u16);
         }
-        let mut adj = vec![0u64; DISTRICTS.len()];
-        for &(a, b) in NEIGHBOURS {
-            if let (Some(i), Some(j)) = (district_index(a), district_index(b)) {
-                adj[i] |= 1 << j;
-                adj[j] |= 1 << i;
-            }
-        }
+        // Neighbours are the domain's (`domain/districts.txt`, symmetric).
+        let adj: Vec<u64> = DISTRICTS
+            .iter()
+            .map(|d| {
+                Districts::get().lookup(d.name).map_or(0, |known| {
+                    known
+                        .neighbours
+                        .iter()
+                        .filter_map(|n| DISTRICTS.iter().position(|x| x.name == *n))
+                        .fold(0u64, |m, j| m | (1 << j))
+                })
+            })
+            .collect();
         let mut district_weights = Vec::with_capacity(8);
         for f in 0..8 {
             let mut w: Vec<f64> = DISTRICTS.iter().map(|d| d.weight).collect();
@@ -97,6 +104,10 @@ impl Vocab {
                 .map(|s| split(s))
                 .collect(),
             adj,
+            regions: DISTRICTS
+                .iter()
+                .map(|d| super::vocab::region(d.name))
+                .collect(),
             prefixes: DISTRICTS.iter().map(|d| split(d.prefixes)).collect(),
             outside_prefixes: OUTSIDE.iter().map(|o| split(o.1)).collect(),
             district_weights,
@@ -150,12 +161,17 @@ pub(crate) enum PType {
 }
 
 impl PType {
-    pub(crate) fn code(self) -> &'static str {
+    /// The domain's provider type.
+    pub(crate) fn provider_type(self) -> ProviderType {
         match self {
-            PType::Pilot => "pilot_platform",
-            PType::Agency => "transfer_agency",
-            PType::Broker => "broker",
+            PType::Pilot => ProviderType::PilotPlatform,
+            PType::Agency => ProviderType::TransferAgency,
+            PType::Broker => ProviderType::Broker,
         }
+    }
+
+    pub(crate) fn code(self) -> &'static str {
+        self.provider_type().code()
     }
 }
 
@@ -283,7 +299,7 @@ pub(crate) fn geo_raw(v: &Vocab, d: u8, p: &Provider, onsite: u8) -> f64 {
         Place::District(pd) => {
             if p.served.contains(&d) || v.neighbours(pd, d) {
                 0.85
-            } else if DISTRICTS[pd as usize].region == DISTRICTS[d as usize].region {
+            } else if v.regions[pd as usize] == v.regions[d as usize] {
                 if p.served_all { 0.66 } else { 0.62 }
             } else if p.served_all {
                 0.55
@@ -382,8 +398,8 @@ fn field_of(rng: &mut Rng) -> u8 {
 fn core_weighted_district(rng: &mut Rng, v: &Vocab, field: u8, core_boost: f64) -> u8 {
     let w: Vec<f64> = v.district_weights[field as usize]
         .iter()
-        .zip(DISTRICTS.iter())
-        .map(|(&w, d)| if d.region == 0 { w * core_boost } else { w })
+        .zip(v.regions.iter())
+        .map(|(&w, &r)| if r == 0 { w * core_boost } else { w })
         .collect();
     rng.weighted(&w) as u8
 }
@@ -754,7 +770,7 @@ pub(crate) fn sample_commissioner(v: &Vocab, rng: &mut Rng) -> Commissioner {
 pub(crate) fn field_codes(mask: u8) -> Vec<&'static str> {
     (0..8)
         .filter(|f| mask & (1 << f) != 0)
-        .map(|f| super::vocab::FIELDS[f])
+        .map(|f| Field::ALL[f].code())
         .collect()
 }
 
@@ -762,7 +778,7 @@ pub(crate) fn field_codes(mask: u8) -> Vec<&'static str> {
 pub(crate) fn service_codes(mask: u8) -> Vec<&'static str> {
     (0..8)
         .filter(|s| mask & (1 << s) != 0)
-        .map(|s| SERVICES[s])
+        .map(|s| Service::ALL[s].code())
         .collect()
 }
 
