@@ -297,21 +297,21 @@ pub enum MatchError {
     /// Index failure.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// A pinned model version does not exist.
+    #[error("model version {0} not found")]
+    NoSuchModel(String),
+    /// A model could not be read.
+    #[error(transparent)]
+    Model(#[from] crate::rank::ModelError),
 }
 
-/// The permits for CPU-bound matching: one per core.
-fn cpu_gate() -> &'static tokio::sync::Semaphore {
-    static GATE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    GATE.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-    })
-}
-
-/// Ranks providers for a need or a free-text request.
-pub async fn match_providers(
+/// Ranks providers for a need or a free-text request; the CPU-bound part waits for a
+/// permit of `gate` ([`super::Matcher`] holds it).
+pub(super) async fn match_providers(
     store: &Store,
     index: &Arc<SearchIndex>,
     stats: Arc<RwLock<FeedbackStats>>,
+    gate: &tokio::sync::Semaphore,
     req: MatchRequest,
 ) -> Result<MatchResponse, MatchError> {
     let analyzer = index.analyzer().clone();
@@ -348,7 +348,7 @@ pub async fn match_providers(
     let exposure = req.exposure.clone();
     // At most one CPU-bound match per core at a time, first come first served: more
     // would only time-slice the cores and stretch every request (the tail most).
-    let _permit = cpu_gate()
+    let _permit = gate
         .acquire()
         .await
         .map_err(|e| IndexError::Task(e.to_string()))?;

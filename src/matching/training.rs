@@ -137,6 +137,9 @@ pub enum TrainingError {
     /// The model could not be written.
     #[error(transparent)]
     Model(#[from] crate::rank::ModelError),
+    /// Another training of this process is running.
+    #[error("a training is already running")]
+    InProgress,
 }
 
 /// The strongest outcome seen for a pair.
