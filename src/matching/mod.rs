@@ -10,6 +10,7 @@ pub mod brokers;
 pub mod commissioners;
 pub mod evaluate;
 pub mod exposure;
+pub mod judgments;
 pub mod overview;
 mod providers;
 mod service;
