@@ -96,10 +96,10 @@ async fn breakdown(app: &App, needs: usize) -> anyhow::Result<()> {
     use duijie::domain::{Entity, EntityKind};
     use duijie::matching::{Context, ProviderFilter, order, prepare_need, retrieve};
     use duijie::rank::RankerName;
-    let analyzer = app.index.analyzer().clone();
-    let stats = app.stats.read().expect("stats").clone();
+    let analyzer = app.index().analyzer().clone();
+    let stats = app.matcher().stats_snapshot();
     for name in [RankerName::Learned, RankerName::Baseline] {
-        let ranker = app.ranker(name, None)?;
+        let ranker = app.matcher().ranker(name, None)?;
         let ctx = Context {
             ranker: &ranker,
             stats: &stats,
@@ -110,13 +110,13 @@ async fn breakdown(app: &App, needs: usize) -> anyhow::Result<()> {
         for pass in 0..2 {
             for i in 0..needs {
                 let id = format!("N-{:06}", i + 1);
-                let Some(Entity::Need(need)) = app.store.get(EntityKind::Need, &id).await? else {
+                let Some(Entity::Need(need)) = app.store().get(EntityKind::Need, &id).await? else {
                     continue;
                 };
                 let t = Instant::now();
                 let prepared = prepare_need(&need, &analyzer, ranker.model().map(|m| m.as_ref()));
                 let t1 = Instant::now();
-                let (c, _) = retrieve(&app.index, &prepared, &ProviderFilter::default())?;
+                let (c, _) = retrieve(app.index(), &prepared, &ProviderFilter::default())?;
                 let t2 = Instant::now();
                 let ranked = order(ctx, &prepared, &c);
                 let t3 = Instant::now();

@@ -5,9 +5,9 @@
 
 use crate::ingest::demo::{self, DemoConfig};
 use crate::ingest::{ImportError, ImportReport, Importer, SourceFormat};
-use crate::matching::{Exposure, ExposureControl, ExposurePolicy};
+use crate::matching::{ExposurePolicy, Matcher};
 use crate::rank::registry::ModelRegistry;
-use crate::rank::{FeedbackStats, ModelError, Ranker, RankerName};
+use crate::rank::{FeedbackStats, ModelError};
 use crate::search::{Analyzer, IndexError, IndexStatus, SearchIndex};
 use crate::store::{Store, StoreError};
 use std::io::BufRead;
@@ -69,28 +69,28 @@ impl Paths {
     }
 }
 
-/// The services of one process; cheap to clone.
+/// The services of one process; cheap to clone. Handlers reach them through methods:
+/// matching work through [`App::matcher`], entities through [`App::store`].
 #[derive(Clone, Debug)]
 pub struct App {
     /// The system of record.
-    pub store: Store,
+    store: Store,
     /// The search index, following the store.
-    pub index: Arc<SearchIndex>,
+    index: Arc<SearchIndex>,
     /// Trained rankers and the active one.
-    pub models: Arc<ModelRegistry>,
-    /// Feedback aggregates (load, track record), following the store's feedback.
-    pub stats: Arc<RwLock<FeedbackStats>>,
+    models: Arc<ModelRegistry>,
+    /// Feedback aggregates (load, track record), following the store's feedback; shared
+    /// with `matcher`.
+    stats: Arc<RwLock<FeedbackStats>>,
     stats_seq: Arc<AtomicI64>,
     /// Change-log position up to which need status changes are in `stats`.
     need_seq: Arc<AtomicI64>,
-    /// Recent first screens, for exposure control.
-    pub exposure: Arc<Mutex<Exposure>>,
-    /// How strongly exposure lowers scores (from the environment).
-    pub exposure_policy: ExposurePolicy,
+    /// The matching service over the same store, index, models and aggregates.
+    matcher: Matcher,
     /// A published model version that could not be adopted (not retried every tick).
     model_refused: Arc<Mutex<Option<String>>>,
     /// Records imported through this process's HTTP paths, by outcome (for `/metrics`).
-    pub imports: Arc<ImportCounters>,
+    imports: Arc<ImportCounters>,
     /// The SQLite file this process opened (none on PostgreSQL), to notice its deletion.
     store_file: Option<StoreFile>,
     /// Index position whose document count was last compared with the store's records.
@@ -186,6 +186,31 @@ impl ImportCounters {
 }
 
 impl App {
+    /// The matching service (every ranking journey and training).
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// The store (entities, feedback, claims, keys, the audit log).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The search index.
+    pub fn index(&self) -> &Arc<SearchIndex> {
+        &self.index
+    }
+
+    /// Trained rankers and the active one.
+    pub fn models(&self) -> &Arc<ModelRegistry> {
+        &self.models
+    }
+
+    /// Records imported through this process's HTTP paths.
+    pub fn imports(&self) -> &ImportCounters {
+        &self.imports
+    }
+
     /// Opens the store and the index and brings the index up to date with the store
     /// (catching up after a crash, or rebuilding a missing or damaged index).
     pub async fn open(paths: &Paths) -> Result<App, AppError> {
@@ -200,16 +225,24 @@ impl App {
         let models = Arc::new(ModelRegistry::open(&paths.models_dir())?);
         // Read the position first: status changes after it are replayed (idempotently).
         let need_seq = store.last_seq().await?;
-        let stats = FeedbackStats::new(store.closed_need_ids().await?);
+        let stats = Arc::new(RwLock::new(FeedbackStats::new(
+            store.closed_need_ids().await?,
+        )));
+        let matcher = Matcher::new(
+            store.clone(),
+            index.clone(),
+            models.clone(),
+            stats.clone(),
+            ExposurePolicy::from_env(),
+        );
         let app = App {
             store,
             index,
             models,
-            stats: Arc::new(RwLock::new(stats)),
+            stats,
             stats_seq: Arc::new(AtomicI64::new(0)),
             need_seq: Arc::new(AtomicI64::new(need_seq)),
-            exposure: Arc::new(Mutex::new(Exposure::default())),
-            exposure_policy: ExposurePolicy::from_env(),
+            matcher,
             model_refused: Arc::new(Mutex::new(None)),
             imports: Arc::default(),
             store_file: None,
@@ -433,31 +466,6 @@ impl App {
     /// sharing it (after a training promoted one, or a reload of `active.json`).
     pub async fn publish_model(&self) -> Result<(), AppError> {
         publish_active_model(&self.store, &self.models).await
-    }
-
-    /// The ranker a request asks for: `learned` is the pinned version, else the active
-    /// model, else (no model at all) the baseline.
-    pub fn ranker(&self, name: RankerName, pin: Option<&str>) -> Result<Ranker, AppError> {
-        Ok(match (name, pin) {
-            (RankerName::Baseline, _) => Ranker::Baseline,
-            (RankerName::Bm25, _) => Ranker::Bm25,
-            (RankerName::Learned, Some(v)) => match self.models.get(v)? {
-                Some(m) => Ranker::Learned(m),
-                None => return Err(AppError::NoSuchModel(v.to_string())),
-            },
-            (RankerName::Learned, None) => match self.models.active() {
-                Some(m) => Ranker::Learned(m),
-                None => Ranker::Baseline,
-            },
-        })
-    }
-
-    /// Exposure control as configured, sharing this process's recent first screens.
-    pub fn exposure_control(&self) -> ExposureControl {
-        ExposureControl {
-            policy: self.exposure_policy,
-            state: self.exposure.clone(),
-        }
     }
 
     /// Generates the demo world (seed 42, scale 1) and imports it.

@@ -393,8 +393,8 @@ async fn serve(
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    let access = Access::decide(&app.store, local, open).await?;
-    let live = app.store.live_key_count().await?;
+    let access = Access::decide(app.store(), local, open).await?;
+    let live = app.store().live_key_count().await?;
     if access == Access::Open {
         eprintln!(
             "警告：服务以开放模式运行（没有 API 密钥）——能访问 {local} 的任何程序都可以读写全部数据。\n\
@@ -417,7 +417,7 @@ async fn serve(
     );
     crate::api::serve_with(app.clone(), listener, access, shutdown_signal()).await?;
     follower.abort();
-    app.store.close().await;
+    app.store().close().await;
     tracing::info!("duijie stopped");
     Ok(0)
 }
@@ -768,8 +768,7 @@ async fn train(
         ..Default::default()
     };
     eprintln!("正在训练排序模型（读取反馈、拟合文本模型与领域分类器、逐条需求计算特征）…");
-    let report =
-        crate::matching::training::train(&app.store, &app.index, &app.models, &opts).await?;
+    let report = app.matcher().train(&opts).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -802,7 +801,7 @@ async fn train(
         }
         println!("{}\n写入 {}", report.decision, report.path);
     }
-    app.store.close().await;
+    app.store().close().await;
     Ok(0)
 }
 
@@ -817,7 +816,7 @@ async fn eval(
     let j = crate::matching::evaluate::read_judgments(judgments).map_err(anyhow::Error::msg)?;
     if fields {
         let app = open_app(paths).await?;
-        let r = crate::matching::evaluate::field_report(&app, &j).await?;
+        let r = crate::matching::evaluate::field_report(app.matcher(), &j).await?;
         if json {
             println!("{}", serde_json::to_string_pretty(&r)?);
         } else {
@@ -834,7 +833,7 @@ async fn eval(
                     .map_or("-".to_string(), |p| format!("{p:.3}"))
             );
         }
-        app.store.close().await;
+        app.store().close().await;
         return Ok(0);
     }
     let rankers = match ranker {
@@ -842,7 +841,7 @@ async fn eval(
         None => crate::rank::RankerName::ALL.to_vec(),
     };
     let app = open_app(paths).await?;
-    let rows = crate::matching::evaluate::evaluate(&app, &j, &rankers).await?;
+    let rows = crate::matching::evaluate::evaluate(app.matcher(), &j, &rankers).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
@@ -850,7 +849,7 @@ async fn eval(
     }
     if exposure {
         let policy = crate::matching::ExposurePolicy::from_env();
-        let r = crate::matching::evaluate::exposure_effect(&app, &j, policy).await?;
+        let r = crate::matching::evaluate::exposure_effect(app.matcher(), &j, policy).await?;
         if json {
             println!("{}", serde_json::to_string_pretty(&r)?);
         } else {
@@ -877,7 +876,7 @@ async fn eval(
             );
         }
     }
-    app.store.close().await;
+    app.store().close().await;
     Ok(0)
 }
 

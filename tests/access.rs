@@ -40,7 +40,7 @@ async fn world() -> (tempfile::TempDir, TestServer, Keys) {
     assert_eq!(report.rejected_count, 0, "{report:?}");
     let make = async |role: &str, subject: Option<&str>| {
         let (id, secret, full) = new_key().unwrap();
-        app.store
+        app.store()
             .create_key(&id, &secret_sha(&secret), role, subject)
             .await
             .unwrap();

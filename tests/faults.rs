@@ -32,7 +32,7 @@ async fn small_data_dir(dir: &Path) {
     )
     .await
     .unwrap();
-    app.store.close().await;
+    app.store().close().await;
 }
 
 /// Writes a provider straight into the store, as if the process died before the index

@@ -16,7 +16,7 @@ const KEY_CACHE: Duration = Duration::from_millis(2_300);
 
 async fn make_key(app: &App, role: &str, subject: Option<&str>) -> (String, String) {
     let (id, secret, full) = new_key().unwrap();
-    app.store
+    app.store()
         .create_key(&id, &secret_sha(&secret), role, subject)
         .await
         .unwrap();
@@ -56,7 +56,7 @@ async fn revoking_the_last_key_never_opens_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(&paths(dir.path())).await.unwrap();
     let (id, admin) = make_key(&app, "admin", None).await;
-    let store = app.store.clone();
+    let store = app.store().clone();
     let srv = TestServer::serve(app).await;
     assert_eq!(
         call(&srv, "GET", "/v1/admin/audit", None, None).await.0,
@@ -99,7 +99,7 @@ async fn revoking_the_last_key_never_opens_the_server() {
 async fn an_open_server_closes_for_good_when_a_key_appears() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(&paths(dir.path())).await.unwrap();
-    let store = app.store.clone();
+    let store = app.store().clone();
     let srv = TestServer::serve(app.clone()).await;
     assert_eq!(
         call(&srv, "GET", "/v1/stats", None, None).await.0,
@@ -125,7 +125,7 @@ async fn open_mode_is_decided_at_start_and_never_on_a_network_for_a_store_that_h
     let app = App::open(&paths(dir.path())).await.unwrap();
     let local = "127.0.0.1:0".parse().unwrap();
     let public = "0.0.0.0:0".parse().unwrap();
-    let decide = async |addr, open| Access::decide(&app.store, addr, open).await;
+    let decide = async |addr, open| Access::decide(app.store(), addr, open).await;
     // Never had a key: open on loopback; a network address only with --open.
     assert_eq!(decide(local, false).await.unwrap(), Access::Open);
     assert!(decide(public, false).await.is_err());
@@ -136,7 +136,7 @@ async fn open_mode_is_decided_at_start_and_never_on_a_network_for_a_store_that_h
     assert_eq!(decide(local, false).await.unwrap(), Access::Keys);
     assert!(decide(local, true).await.is_err());
     // Every key revoked: closed anywhere; --open only on loopback.
-    app.store.revoke_key(&id).await.unwrap();
+    app.store().revoke_key(&id).await.unwrap();
     assert_eq!(decide(public, false).await.unwrap(), Access::Keys);
     assert_eq!(decide(local, false).await.unwrap(), Access::Keys);
     assert!(decide(public, true).await.is_err());

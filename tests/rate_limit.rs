@@ -19,7 +19,7 @@ async fn over_the_burst_a_key_gets_429_with_retry_after() {
     let mut keys = Vec::new();
     for _ in 0..2 {
         let (id, secret, full) = new_key().unwrap();
-        app.store
+        app.store()
             .create_key(&id, &secret_sha(&secret), "admin", None)
             .await
             .unwrap();

@@ -4,7 +4,7 @@
 //! - `Analyzer::terms` (jieba segmentation, normalisation, offsets back into the text);
 //! - `domain::cues::read` (service, fields, districts, nearness from free text);
 //! - `SearchIndex::search` as `GET /v1/search` calls it (filters, offset, snippets);
-//! - `matching::match_providers` as `POST /v1/match` calls it, for the text or for a
+//! - `matching::Matcher::match_providers` as `POST /v1/match` calls it, for the text or for a
 //!   stored need: retrieval, pair features, the baseline / BM25 / shipped learned ranker,
 //!   the provider side, exposure control and explanations.
 //!
@@ -18,8 +18,7 @@ use duijie::domain::{
     Districts, EntityKind, Field, NeedStatus, Place, ProviderType, Record, Service, cues,
 };
 use duijie::matching::{
-    Exposure, ExposureControl, ExposurePolicy, MatchError, MatchRequest, ProviderFilter,
-    match_providers,
+    Exposure, ExposureControl, ExposurePolicy, MatchError, MatchRequest, Matcher, ProviderFilter,
 };
 use duijie::rank::{FeedbackStats, Ranker};
 use duijie::rank::registry::ModelRegistry;
@@ -45,12 +44,13 @@ const MAX_OFFSET: usize = 10_000;
 
 struct World {
     rt: tokio::runtime::Runtime,
-    store: Store,
     index: Arc<SearchIndex>,
-    stats: Arc<RwLock<FeedbackStats>>,
     model: Option<Arc<duijie::rank::RankerModel>>,
     exposure: Arc<Mutex<Exposure>>,
     needs: Vec<String>,
+    /// The matching service over the same store, index and aggregates (its model
+    /// registry is an empty directory: requests here name their ranker).
+    matcher: Matcher,
 }
 
 fn world() -> &'static World {
@@ -88,11 +88,19 @@ fn world() -> &'static World {
             }
             (store, index, Arc::new(RwLock::new(stats)), needs)
         });
+        let models = ModelRegistry::open(&std::env::temp_dir().join("duijie-fuzz-models"))
+            .expect("models directory");
+        let matcher = Matcher::new(
+            store,
+            index.clone(),
+            Arc::new(models),
+            stats,
+            ExposurePolicy::default(),
+        );
         World {
             rt,
-            store,
             index,
-            stats,
+            matcher,
             model: ModelRegistry::shipped().expect("shipped model"),
             exposure: Arc::default(),
             needs,
@@ -233,12 +241,7 @@ fn match_request(w: &World, input: &Input) {
         });
     }
     let limit = req.limit.clamp(1, 200);
-    let outcome = w.rt.block_on(match_providers(
-        &w.store,
-        &w.index,
-        w.stats.clone(),
-        req,
-    ));
+    let outcome = w.rt.block_on(w.matcher.match_providers(req));
     match outcome {
         Ok(answer) => {
             assert!(answer.results.len() <= limit);

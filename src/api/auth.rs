@@ -169,8 +169,7 @@ impl Principal {
         if self.is_admin() {
             return true;
         }
-        let stats = app.stats.read().expect("stats lock");
-        self.viewer.may_see(need, |n, p| stats.pair(n, p).0)
+        app.matcher().may_see(&self.viewer, need)
     }
 }
 
@@ -333,7 +332,7 @@ impl Guard {
         let stale = !matches!(*self.checked.lock().expect("key check lock"),
             Some((at, _)) if at.elapsed() < OPEN_CACHE);
         if stale {
-            let live = app.store.live_key_count().await?;
+            let live = app.store().live_key_count().await?;
             let before = self
                 .checked
                 .lock()
@@ -405,7 +404,7 @@ async fn principal(app: &App, header: Option<&HeaderValue>) -> Result<Principal,
     let bad = || ApiError::unauthorized("API 密钥无效或已吊销");
     let rest = raw.strip_prefix("dj_").ok_or_else(bad)?;
     let (id, secret) = rest.split_once('_').ok_or_else(bad)?;
-    let (key, sha) = app.store.live_key(id).await?.ok_or_else(bad)?;
+    let (key, sha) = app.store().live_key(id).await?.ok_or_else(bad)?;
     if !same(&sha, &secret_sha(secret)) {
         return Err(bad());
     }
@@ -476,7 +475,7 @@ pub async fn guard(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         if let Err(e) = app
-            .store
+            .store()
             .audit(
                 &who.key_id,
                 who.role().code(),

@@ -103,7 +103,7 @@ async fn list(
     let mut more = false;
     'pages: loop {
         let page = app
-            .store
+            .store()
             .list(kind, &filter, after.as_deref(), batch)
             .await?;
         let exhausted = page.len() < batch as usize;
@@ -188,7 +188,7 @@ async fn one(
     kind: EntityKind,
     Path(id): Path<String>,
 ) -> Result<Json2, ApiError> {
-    match app.store.get(kind, &id).await? {
+    match app.store().get(kind, &id).await? {
         Some(e) if visible(&app, &who, &e) => Ok(axum::Json(e.to_json())),
         _ => Err(ApiError::not_found(kind.zh(), &id)),
     }
@@ -240,11 +240,11 @@ async fn put(
         return Err(wrong_type("enterprise_id", e));
     }
     if !who.is_admin() {
-        let existing = app.store.get(kind, &id).await?;
+        let existing = app.store().get(kind, &id).await?;
         let parent = body.get("enterprise_id").and_then(Value::as_str);
         may_write(&who, kind, &id, existing.as_ref(), parent)?;
     }
-    let mut importer = Importer::new(&app.store);
+    let mut importer = Importer::new(app.store());
     importer.add(1, &body).await?;
     let report = importer.finish().await?;
     if let Some(p) = report.rejected.first() {
@@ -252,7 +252,7 @@ async fn put(
     }
     app.sync().await?;
     let stored = app
-        .store
+        .store()
         .get(kind, &id)
         .await?
         .ok_or_else(|| ApiError::internal(&"record vanished after write"))?;
@@ -283,10 +283,10 @@ async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     if !who.is_admin() {
-        let existing = app.store.get(kind, &id).await?;
+        let existing = app.store().get(kind, &id).await?;
         may_write(&who, kind, &id, existing.as_ref(), None)?;
     }
-    if app.store.delete(kind, &id).await? {
+    if app.store().delete(kind, &id).await? {
         app.sync().await?;
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -385,6 +385,8 @@ impl From<MatchError> for ApiError {
             MatchError::NeedNotFound(id) => ApiError::not_found("需求", &id),
             MatchError::Store(s) => s.into(),
             MatchError::Index(i) => i.into(),
+            MatchError::NoSuchModel(v) => ApiError::not_found("模型版本", &v),
+            MatchError::Model(m) => ApiError::internal(&m),
         }
     }
 }

@@ -35,7 +35,7 @@ async fn import(
     let report = app
         .import_listing(&body[..], &SourceFormat::Jsonl, LISTED)
         .await?;
-    app.imports.record(ImportSource::Import, &report);
+    app.imports().record(ImportSource::Import, &report);
     tracing::info!(
         lines = report.lines,
         inserted = report.inserted,
@@ -60,7 +60,7 @@ pub(super) async fn add_feedback(
     app: &App,
     values: Vec<(usize, Value)>,
 ) -> Result<ImportReport, ApiError> {
-    let mut importer = Importer::new(&app.store).listing_at_most(LISTED);
+    let mut importer = Importer::new(app.store()).listing_at_most(LISTED);
     for (no, v) in values {
         add_feedback_line(&mut importer, no, v).await?;
     }
@@ -105,7 +105,7 @@ fn feedback_kind(no: usize, v: &Value) -> Result<(), ApiError> {
 /// Writes the queued feedback and brings the aggregates up to date.
 async fn finish_feedback(app: &App, importer: Importer<'_>) -> Result<ImportReport, ApiError> {
     let report = importer.finish().await?;
-    app.imports.record(ImportSource::Feedback, &report);
+    app.imports().record(ImportSource::Feedback, &report);
     app.refresh_stats().await?;
     Ok(report)
 }
@@ -148,7 +148,7 @@ pub(super) async fn may_post_feedback(
     // The need named, when one is: it must exist and be visible to the key now.
     let need = match s("need_id") {
         None => None,
-        Some(n) => match app.store.get(EntityKind::Need, n).await? {
+        Some(n) => match app.store().get(EntityKind::Need, n).await? {
             Some(Entity::Need(need)) if who.may_see(app, &need) => Some(need),
             _ => return Err(ApiError::not_found("需求", n)),
         },
@@ -218,7 +218,7 @@ pub(super) async fn broker_holds_lead(
             "技术经纪人的反馈应指明它认领的线索（need_id）",
         ));
     };
-    match app.store.claim_of(need).await? {
+    match app.store().claim_of(need).await? {
         Some(c) if c.broker_id == broker => Ok(()),
         _ => Err(ApiError::forbidden(format!(
             "技术经纪人只能反馈自己认领的线索：需求“{need}”不是 {broker} 认领的（POST /v1/leads/{need}/claim）"
@@ -262,7 +262,7 @@ async fn feedback(
             may_post_feedback(&app, &who, &v).await?;
         }
     }
-    let mut importer = Importer::new(&app.store).listing_at_most(LISTED);
+    let mut importer = Importer::new(app.store()).listing_at_most(LISTED);
     for (no, raw) in lines() {
         match read_jsonl_line(no, raw) {
             JsonlLine::Blank => {}

@@ -16,14 +16,9 @@ use super::searches::list;
 use crate::app::App;
 use crate::domain::access::Viewer;
 use crate::domain::{Commissioner, Entity, EntityKind, Field, Need, Provider, ProviderType, Role};
-use crate::matching::brokers::{self, GAP_SCORE, Gap, Lead};
-use crate::matching::commissioners::{
-    AssignScope, AssignmentPlan, CommissionerRanker, RankedEnterprise, Scope, plan_assignment,
-    priority_boost_from_env, rank_enterprises,
-};
-use crate::matching::{Context, overview};
-use crate::rank::{FeatureContribution, Ranker, RankerName};
-use crate::search::IndexError;
+use crate::matching::brokers::{self, GAP_NEEDS, GAP_SCORE, Gap};
+use crate::matching::commissioners::{AssignScope, AssignmentPlan, priority_boost_from_env};
+use crate::rank::{FeatureContribution, RankerName};
 use crate::store::{Claim, ListFilter};
 use axum::Router;
 use axum::extract::State;
@@ -39,8 +34,6 @@ const MAX_LIMIT: usize = 100;
 pub const CLAIM_HOURS: u32 = 72;
 /// Longest claim (hours).
 const MAX_CLAIM_HOURS: u32 = 720;
-/// Open needs checked for gaps per request.
-const GAP_NEEDS: usize = 300;
 
 pub(super) fn routes() -> Router<App> {
     Router::new()
@@ -59,42 +52,15 @@ fn limit_of(limit: Option<usize>, default: usize) -> usize {
     limit.unwrap_or(default).clamp(1, MAX_LIMIT)
 }
 
-/// Runs scoring work off the async threads with the feedback aggregates and a ranker.
-async fn blocking<T: Send + 'static>(
-    app: &App,
-    ranker: Ranker,
-    work: impl FnOnce(Context<'_>, &crate::search::SearchIndex) -> Result<T, IndexError>
-    + Send
-    + 'static,
-) -> Result<T, ApiError> {
-    let stats = app.stats.clone();
-    let index = app.index.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        let stats = stats
-            .read()
-            .map_err(|_| IndexError::Task("feedback stats lock poisoned".into()))?;
-        let analyzer = index.analyzer().clone();
-        let ctx = Context {
-            ranker: &ranker,
-            stats: &stats,
-            analyzer: &analyzer,
-        };
-        work(ctx, &index)
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))??;
-    Ok(out)
-}
-
 async fn commissioner(app: &App, id: &str) -> Result<Commissioner, ApiError> {
-    match app.store.get(EntityKind::Commissioner, id).await? {
+    match app.store().get(EntityKind::Commissioner, id).await? {
         Some(Entity::Commissioner(c)) => Ok(c),
         _ => Err(ApiError::not_found("科技专员", id)),
     }
 }
 
 async fn broker(app: &App, id: &str) -> Result<Provider, ApiError> {
-    match app.store.get(EntityKind::Provider, id).await? {
+    match app.store().get(EntityKind::Provider, id).await? {
         Some(Entity::Provider(p)) if p.provider_type == Some(ProviderType::Broker) => Ok(p),
         Some(Entity::Provider(_)) => Err(ApiError::bad_request(
             "not_a_broker",
@@ -145,25 +111,6 @@ fn boost_of(raw: Option<f64>) -> Result<f64, ApiError> {
     }
 }
 
-/// Ranks with the commissioner ranker a name asks for (the active model's head for
-/// `learned`, the baseline when there is none).
-fn with_commissioner_ranker<T>(
-    app: &App,
-    name: RankerName,
-    f: impl FnOnce(CommissionerRanker<'_>) -> T,
-) -> T {
-    let active = app.models.active();
-    let ranker = match name {
-        RankerName::Learned => match active.as_ref().and_then(|m| m.commissioner.as_ref()) {
-            Some(head) => CommissionerRanker::Learned(head),
-            None => CommissionerRanker::Baseline,
-        },
-        RankerName::Baseline => CommissionerRanker::Baseline,
-        RankerName::Bm25 => CommissionerRanker::Bm25,
-    };
-    f(ranker)
-}
-
 async fn enterprises_for(
     State(app): State<App>,
     who: Principal,
@@ -175,20 +122,11 @@ async fn enterprises_for(
     let limit = limit_of(p.limit, 10);
     let name = commissioner_ranker(p.ranker.as_deref())?;
     let boost = boost_of(p.priority_boost)?;
-    let open = app.store.open_need_counts().await?;
     let include_neighbours = p.include_neighbours.unwrap_or(false);
-    let (ranked, ranker_name): (Vec<RankedEnterprise>, &str) = {
-        let stats = app.stats.read().expect("stats lock");
-        with_commissioner_ranker(&app, name, |ranker| {
-            let scope = Scope::serving(&stats, include_neighbours, boost);
-            rank_enterprises(&app.index, &c, &open, scope, ranker)
-                .map(|mut r| {
-                    r.truncate(limit);
-                    r
-                })
-                .map(|r| (r, ranker.name()))
-        })?
-    };
+    let (ranked, ranker_name) = app
+        .matcher()
+        .enterprises_for(c.clone(), name, include_neighbours, boost, limit)
+        .await?;
     let mut results = Vec::with_capacity(ranked.len());
     for r in ranked {
         let filter = ListFilter {
@@ -196,7 +134,7 @@ async fn enterprises_for(
             status: Some("open".into()),
         };
         let open_needs: Vec<Need> = app
-            .store
+            .store()
             .list(EntityKind::Need, &filter, None, 20)
             .await?
             .into_iter()
@@ -218,7 +156,7 @@ async fn enterprises_for(
     Ok(axum::Json(json!({
         "commissioner": Entity::Commissioner(c).to_json(),
         "ranker": ranker_name,
-        "current_load": app.stats.read().expect("stats lock").commissioner_load(&id),
+        "current_load": app.matcher().commissioner_load(&id),
         "results": results,
         "next_cursor": null,
     })))
@@ -256,45 +194,8 @@ async fn assign(
         min_score: b.min_score.unwrap_or(0.0).clamp(0.0, 1.0),
     };
     let name = commissioner_ranker(b.ranker.as_deref())?;
-    let commissioners: Vec<Commissioner> = app
-        .store
-        .list_all(EntityKind::Commissioner, &ListFilter::default())
-        .await?
-        .into_iter()
-        .filter_map(|e| match e {
-            Entity::Commissioner(c) => Some(c),
-            _ => None,
-        })
-        .collect();
-    let enterprises: HashMap<String, crate::domain::Enterprise> = app
-        .store
-        .list_all(EntityKind::Enterprise, &ListFilter::default())
-        .await?
-        .into_iter()
-        .filter_map(|e| match e {
-            Entity::Enterprise(e) => Some((e.id.to_string(), e)),
-            _ => None,
-        })
-        .collect();
-    let open = app.store.open_need_counts().await?;
     let started = std::time::Instant::now();
-    let app2 = app.clone();
-    let plan = tokio::task::spawn_blocking(move || {
-        let stats = app2.stats.read().expect("stats lock");
-        with_commissioner_ranker(&app2, name, |ranker| {
-            plan_assignment(
-                &app2.index,
-                &commissioners,
-                &enterprises,
-                &open,
-                &stats,
-                &scope,
-                ranker,
-            )
-        })
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))??;
+    let plan = app.matcher().assign(scope, name).await?;
     tracing::info!(
         assigned = plan.assignments.len(),
         unassigned = plan.unassigned.len(),
@@ -325,7 +226,7 @@ async fn leads(
     who.require_self(&[Role::Broker], &id)?;
     let b = broker(&app, &id).await?;
     let limit = limit_of(p.limit, 10);
-    let claims = app.store.active_claims(&now_utc(0)).await?;
+    let claims = app.store().active_claims(&now_utc(0)).await?;
     let mine: HashMap<String, Claim> = claims
         .iter()
         .filter(|c| c.broker_id == id)
@@ -336,15 +237,15 @@ async fn leads(
         .filter(|c| c.broker_id != id)
         .map(|c| c.need_id)
         .collect();
-    let ranker = app.ranker(RankerName::Learned, None)?;
-    let b2 = b.clone();
-    let viewer = who.viewer.clone();
-    let found: Vec<Lead> = blocking(&app, ranker, move |ctx, index| {
-        brokers::leads(ctx, index, &b2, &viewer, &skip, limit)
-    })
-    .await?;
+    let found = app
+        .matcher()
+        .leads(b.clone(), who.viewer.clone(), skip, limit)
+        .await?;
     let ent_ids: Vec<&str> = found.iter().map(|l| l.enterprise.id.as_str()).collect();
-    let enterprises = app.store.get_many(EntityKind::Enterprise, &ent_ids).await?;
+    let enterprises = app
+        .store()
+        .get_many(EntityKind::Enterprise, &ent_ids)
+        .await?;
     let results: Vec<Value> = found
         .iter()
         .map(|l| {
@@ -381,16 +282,10 @@ async fn gaps_in(
     limit: usize,
 ) -> Result<Vec<Gap>, ApiError> {
     let threshold = max_score.unwrap_or(GAP_SCORE).clamp(0.0, 1.0);
-    let ranker = app.ranker(RankerName::Learned, None)?;
-    blocking(app, ranker, move |ctx, index| {
-        let mut needs: Vec<Need> = brokers::open_needs(index, "", districts, fields)?
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        needs.truncate(GAP_NEEDS);
-        brokers::gaps(ctx, index, needs, &viewer, threshold, limit)
-    })
-    .await
+    Ok(app
+        .matcher()
+        .gaps(viewer, districts, fields, threshold, limit)
+        .await?)
 }
 
 async fn broker_gaps(
@@ -445,7 +340,7 @@ struct ClaimBody {
 
 /// The need, when it exists and the principal may see it.
 async fn open_need(app: &App, who: &Principal, need_id: &str) -> Result<Need, ApiError> {
-    match app.store.get(EntityKind::Need, need_id).await? {
+    match app.store().get(EntityKind::Need, need_id).await? {
         Some(Entity::Need(n)) if who.may_see(app, &n) => Ok(n),
         _ => Err(ApiError::not_found("需求", need_id)),
     }
@@ -475,7 +370,7 @@ async fn claim(
         .with_field("hours"));
     }
     match app
-        .store
+        .store()
         .claim(&need_id, &b.broker_id, &now_utc(0), &now_utc(hours))
         .await?
     {
@@ -502,7 +397,7 @@ async fn release(
     Query(p): Query<ReleaseParams>,
 ) -> Result<StatusCode, ApiError> {
     who.require_self(&[Role::Broker], &p.broker_id)?;
-    if app.store.release_claim(&need_id, &p.broker_id).await? {
+    if app.store().release_claim(&need_id, &p.broker_id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(
@@ -550,7 +445,7 @@ async fn outcome(
         return Err(ApiError::invalid(p.code, p.field.clone(), p.detail.clone()));
     }
     let released = if matches!(b.event.as_str(), "deal" | "rejected") {
-        app.store.release_claim(&need_id, &b.broker_id).await?
+        app.store().release_claim(&need_id, &b.broker_id).await?
     } else {
         false
     };
@@ -565,40 +460,11 @@ async fn overview_of(
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
     who.require_role(&[Role::Commissioner])?;
-    let needs: Vec<Need> = app
-        .store
-        .list_all(
-            EntityKind::Need,
-            &ListFilter {
-                enterprise_id: None,
-                status: Some("open".into()),
-            },
-        )
-        .await?
-        .into_iter()
-        .filter_map(|e| match e {
-            Entity::Need(n) => Some(n),
-            _ => None,
-        })
-        .collect();
-    let providers: Vec<Provider> = app
-        .store
-        .list_all(EntityKind::Provider, &ListFilter::default())
-        .await?
-        .into_iter()
-        .filter_map(|e| match e {
-            Entity::Provider(p) => Some(p),
-            _ => None,
-        })
-        .collect();
-    let view = {
-        let stats = app.stats.read().expect("stats lock");
-        overview::overview(&needs, &providers, &stats)
-    };
+    let (view, open_needs) = app.matcher().overview().await?;
     let found = gaps_in(&app, who.viewer.clone(), Vec::new(), Vec::new(), None, 20).await?;
     let mut v = serde_json::to_value(view).expect("overview serialises");
     v["gaps"] = serde_json::to_value(found).expect("gaps serialise");
-    v["gaps_checked"] = GAP_NEEDS.min(needs.len()).into();
+    v["gaps_checked"] = GAP_NEEDS.min(open_needs).into();
     Ok(axum::Json(v))
 }
 
@@ -616,7 +482,7 @@ async fn audit(
 ) -> Result<axum::Json<Value>, ApiError> {
     who.require_admin()?;
     let limit = p.limit.unwrap_or(50).clamp(1, 500);
-    let page = app.store.audit_page(p.cursor, limit).await?;
+    let page = app.store().audit_page(p.cursor, limit).await?;
     let next = (page.len() == limit as usize)
         .then(|| page.last().map(|e| e.seq.to_string()))
         .flatten();

@@ -7,7 +7,7 @@ use super::extract::Json;
 use super::searches::list;
 use crate::app::App;
 use crate::domain::{Field, Place, ProviderType, Service};
-use crate::matching::{MatchRequest, MatchResponse, ProviderFilter, match_providers};
+use crate::matching::{MatchRequest, MatchResponse, ProviderFilter};
 use crate::rank::RankerName;
 use axum::Router;
 use axum::extract::State;
@@ -80,7 +80,7 @@ async fn match_need(
     if let Some(id) = b.need_id.as_deref().filter(|s| !s.is_empty())
         && !who.is_admin()
         && let Some(crate::domain::Entity::Need(n)) =
-            app.store.get(crate::domain::EntityKind::Need, id).await?
+            app.store().get(crate::domain::EntityKind::Need, id).await?
         && !who.may_see(&app, &n)
     {
         return Err(ApiError::not_found("需求", id));
@@ -91,7 +91,9 @@ async fn match_need(
         None | Some("") => RankerName::Learned,
         Some(r) => RankerName::parse(r).map_err(|e| ApiError::bad_request("unknown_ranker", e))?,
     };
-    let ranker = app.ranker(name, b.model_version.as_deref().filter(|v| !v.is_empty()))?;
+    let ranker = app
+        .matcher()
+        .ranker(name, b.model_version.as_deref().filter(|v| !v.is_empty()))?;
     let service = match b.service.as_deref() {
         None | Some("") => None,
         Some(s) => {
@@ -142,9 +144,7 @@ async fn match_need(
     req.filter = filter;
     req.limit = b.limit.unwrap_or(10);
     if b.exposure_control.unwrap_or(true) {
-        req.exposure = Some(app.exposure_control());
+        req.exposure = Some(app.matcher().exposure_control());
     }
-    Ok(axum::Json(
-        match_providers(&app.store, &app.index, app.stats.clone(), req).await?,
-    ))
+    Ok(axum::Json(app.matcher().match_providers(req).await?))
 }

@@ -206,8 +206,8 @@ async fn exposition(app: &App, metrics: &HttpMetrics) -> Response {
 
 /// Store, index, model and import gauges and counters.
 async fn render_app(app: &App, out: &mut String) {
-    let index = app.index.status();
-    let store = match (app.store.last_seq().await, app.store.counts().await) {
+    let index = app.index().status();
+    let store = match (app.store().last_seq().await, app.store().counts().await) {
         (Ok(seq), Ok(counts)) => Some((seq, counts)),
         (Err(e), _) | (_, Err(e)) => {
             tracing::warn!(error = %e, "metrics: the store did not answer");
@@ -270,7 +270,7 @@ async fn render_app(app: &App, out: &mut String) {
         out,
         "duijie_index_failing",
         "1 while writing the search index fails and it has not caught up since (retried with backoff), else 0.",
-        i64::from(app.index.failure().is_some()),
+        i64::from(app.index().failure().is_some()),
     );
     gauge(
         out,
@@ -284,7 +284,7 @@ async fn render_app(app: &App, out: &mut String) {
         "gauge",
         "The ranker requests use by default: the active model's version (empty and ranker=\"baseline\" without one).",
     );
-    let (version, ranker) = match app.models.active() {
+    let (version, ranker) = match app.models().active() {
         Some(m) => (m.version.clone(), "learned"),
         None => (String::new(), "baseline"),
     };
@@ -293,7 +293,7 @@ async fn render_app(app: &App, out: &mut String) {
         "duijie_model_info{{version=\"{}\",ranker=\"{ranker}\"}} 1",
         escape(&version)
     );
-    render_imports(&app.imports, out);
+    render_imports(app.imports(), out);
     header(
         out,
         "duijie_build_info",

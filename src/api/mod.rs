@@ -99,7 +99,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let access = auth::Access::decide(&app.store, listener.local_addr()?, false)
+    let access = auth::Access::decide(app.store(), listener.local_addr()?, false)
         .await
         .map_err(std::io::Error::other)?;
     serve_with(app, listener, access, shutdown).await

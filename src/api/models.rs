@@ -3,7 +3,7 @@
 use super::auth::Principal;
 use super::error::ApiError;
 use crate::app::App;
-use crate::matching::training::{TrainOptions, TrainReport, train};
+use crate::matching::training::{TrainOptions, TrainReport, TrainingError};
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,12 +18,12 @@ pub(super) fn routes() -> Router<App> {
 }
 
 async fn list(State(app): State<App>) -> Result<Json<Value>, ApiError> {
-    let models = app.models.clone();
+    let models = app.models().clone();
     let list = tokio::task::spawn_blocking(move || models.list())
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
-    let active = app.models.active().map(|m| m.version.clone());
+    let active = app.models().active().map(|m| m.version.clone());
     Ok(Json(
         json!({"active": active, "default_ranker": if active.is_some() {"learned"} else {"baseline"}, "results": list, "next_cursor": null}),
     ))
@@ -31,7 +31,7 @@ async fn list(State(app): State<App>) -> Result<Json<Value>, ApiError> {
 
 async fn reload(State(app): State<App>, who: Principal) -> Result<Json<Value>, ApiError> {
     who.require_admin()?;
-    let models = app.models.clone();
+    let models = app.models().clone();
     let version = tokio::task::spawn_blocking(move || models.reload())
         .await
         .map_err(|e| ApiError::internal(&e))?
@@ -48,9 +48,6 @@ struct TrainBody {
     force: bool,
     test_share: Option<f64>,
 }
-
-/// One training at a time per process.
-static TRAINING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn train_now(
     State(app): State<App>,
@@ -72,21 +69,20 @@ async fn train_now(
             format!("test_share 应在 0.05 到 0.9 之间，实际 {test_share}"),
         ));
     }
-    let _one = TRAINING.try_lock().map_err(|_| {
-        ApiError::conflict("training_in_progress", "已有训练任务在进行，请稍后再试")
-    })?;
     let opts = TrainOptions {
         force: b.force,
         test_share,
         ..TrainOptions::default()
     };
-    let report = train(&app.store, &app.index, &app.models, &opts)
-        .await
-        .map_err(|e| match e {
-            crate::matching::training::TrainingError::Fit(msg) => {
-                ApiError::conflict("not_enough_feedback", format!("无法训练：{msg}"))
-            }
-            other => ApiError::internal(&other),
-        })?;
+    // One training at a time per process.
+    let report = app.matcher().train(&opts).await.map_err(|e| match e {
+        TrainingError::InProgress => {
+            ApiError::conflict("training_in_progress", "已有训练任务在进行，请稍后再试")
+        }
+        TrainingError::Fit(msg) => {
+            ApiError::conflict("not_enough_feedback", format!("无法训练：{msg}"))
+        }
+        other => ApiError::internal(&other),
+    })?;
     Ok(Json(report))
 }

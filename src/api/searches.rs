@@ -98,7 +98,7 @@ async fn search(
         snippets: true,
         ..SearchRequest::default()
     };
-    let index = app.index.clone();
+    let index = app.index().clone();
     let found = tokio::task::spawn_blocking(move || index.search(&req))
         .await
         .map_err(|e| ApiError::from(IndexError::Task(e.to_string())))??;

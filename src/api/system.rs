@@ -46,16 +46,16 @@ pub(super) async fn refuse_writes_without_store(
 }
 
 async fn stats(State(app): State<App>) -> Result<Json<Value>, ApiError> {
-    let counts = app.store.counts().await?;
-    let last_seq = app.store.last_seq().await?;
-    let index = app.index.status();
+    let counts = app.store().counts().await?;
+    let last_seq = app.store().last_seq().await?;
+    let index = app.index().status();
     Ok(Json(json!({
         "counts": counts,
-        "store": {"backend": app.store.backend(), "last_seq": last_seq},
-        "index": {"applied_seq": index.applied_seq, "documents": index.documents, "lag": last_seq - index.applied_seq, "failing": app.index.failure().is_some()},
+        "store": {"backend": app.store().backend(), "last_seq": last_seq},
+        "index": {"applied_seq": index.applied_seq, "documents": index.documents, "lag": last_seq - index.applied_seq, "failing": app.index().failure().is_some()},
         "model": {
-            "active_version": app.models.active().map(|m| m.version.clone()),
-            "default_ranker": if app.models.active().is_some() { "learned" } else { "baseline" },
+            "active_version": app.models().active().map(|m| m.version.clone()),
+            "default_ranker": if app.models().active().is_some() { "learned" } else { "baseline" },
         },
     })))
 }

@@ -35,6 +35,8 @@ pub const LEAD_CANDIDATES: usize = 60;
 pub const NEED_CANDIDATES: usize = 400;
 /// Best score under which a need is a gap.
 pub const GAP_SCORE: f64 = 0.3;
+/// Open needs checked for gaps per request.
+pub const GAP_NEEDS: usize = 300;
 
 /// A provider in a lead.
 #[derive(Debug, Clone, Serialize)]

@@ -3,31 +3,19 @@
 //! service would retrieve, and NDCG@10, MRR and Recall@50 are averaged per set and ranker.
 //! MRR and recall count grade ≥ 2 as relevant; NDCG uses every grade (gain 2^g − 1).
 
+pub use super::judgments::{Grades, Judgments, read_judgments};
+
 use super::commissioners::{CommissionerRanker, Scope, rank_enterprises};
+use super::providers::MatchError;
 use super::providers::{
     Context, MatchRequest, Prepared, ProviderFilter, order, prepare_need, prepare_text, retrieve,
 };
-use crate::app::{App, AppError};
+use super::service::Matcher;
 use crate::domain::{Entity, EntityKind};
 use crate::rank::metrics::{mean, ndcg_at, recall_at, reciprocal_rank};
 use crate::rank::{Ranker, RankerName};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
-
-/// Grades by judged item.
-pub type Grades = HashMap<String, u8>;
-
-/// A judgments file, grouped.
-#[derive(Debug, Default, Clone)]
-pub struct Judgments {
-    /// Need → provider grades.
-    pub needs: BTreeMap<String, Grades>,
-    /// Query id → (text, provider grades).
-    pub queries: BTreeMap<String, (String, Grades)>,
-    /// Commissioner → enterprise grades.
-    pub commissioners: BTreeMap<String, Grades>,
-}
+use std::collections::HashMap;
 
 /// One line of the result table.
 #[derive(Debug, Clone, Serialize)]
@@ -49,64 +37,13 @@ pub struct EvalRow {
     pub items: Vec<(String, f64)>,
 }
 
-/// Reads a judgments file; a bad line is an error naming it.
-pub fn read_judgments(path: &Path) -> Result<Judgments, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut j = Judgments::default();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let v: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-        let grade = v
-            .get("grade")
-            .and_then(|g| g.as_u64())
-            .filter(|g| *g <= 3)
-            .ok_or_else(|| format!("{}:{}: grade must be 0–3", path.display(), i + 1))?
-            as u8;
-        match (
-            s("need_id"),
-            s("query_id"),
-            s("commissioner_id"),
-            s("provider_id"),
-            s("enterprise_id"),
-        ) {
-            (Some(n), _, _, Some(p), _) => {
-                j.needs.entry(n).or_default().insert(p, grade);
-            }
-            (None, Some(q), _, Some(p), _) => {
-                let text = s("query").unwrap_or_default();
-                let e = j
-                    .queries
-                    .entry(q)
-                    .or_insert_with(|| (text.clone(), Grades::new()));
-                if e.0.is_empty() {
-                    e.0 = text;
-                }
-                e.1.insert(p, grade);
-            }
-            (_, _, Some(c), _, Some(e)) => {
-                j.commissioners.entry(c).or_default().insert(e, grade);
-            }
-            _ => {
-                return Err(format!(
-                    "{}:{}: needs need_id/query_id + provider_id or commissioner_id + enterprise_id",
-                    path.display(),
-                    i + 1
-                ));
-            }
-        }
-    }
-    Ok(j)
-}
-
 /// The ids a ranker puts in front of the candidates the service retrieves.
-fn ranked_ids(app: &App, ctx: Context<'_>, prepared: &Prepared) -> Result<Vec<String>, AppError> {
-    let (cands, _) = retrieve(&app.index, prepared, &ProviderFilter::default())?;
+fn ranked_ids(
+    matcher: &Matcher,
+    ctx: Context<'_>,
+    prepared: &Prepared,
+) -> Result<Vec<String>, MatchError> {
+    let (cands, _) = retrieve(matcher.index(), prepared, &ProviderFilter::default())?;
     Ok(order(ctx, prepared, &cands)
         .into_iter()
         .map(|(_, id)| id)
@@ -152,28 +89,28 @@ impl Acc {
 
 /// Evaluates the given rankers on every judged need, query and commissioner.
 pub async fn evaluate(
-    app: &App,
+    matcher: &Matcher,
     judgments: &Judgments,
     rankers: &[RankerName],
-) -> Result<Vec<EvalRow>, AppError> {
+) -> Result<Vec<EvalRow>, MatchError> {
     let rankers_asked = rankers;
     let mut rows = Vec::new();
     let ids: Vec<&str> = judgments.needs.keys().map(String::as_str).collect();
-    let needs = app.store.get_many(EntityKind::Need, &ids).await?;
+    let needs = matcher.store().get_many(EntityKind::Need, &ids).await?;
     let missing = ids.iter().filter(|id| !needs.contains_key(**id)).count();
     if missing > 0 {
         tracing::warn!(missing, "judged needs not in the store are skipped");
     }
-    let analyzer = app.index.analyzer().clone();
+    let analyzer = matcher.index().analyzer().clone();
     for name in rankers {
-        let ranker = app.ranker(*name, None)?;
+        let ranker = matcher.ranker(*name, None)?;
         let label = match (&ranker, name) {
             (Ranker::Baseline, RankerName::Learned) => "learned (no model: baseline)".to_string(),
             (Ranker::Learned(m), _) => format!("learned ({})", m.version),
             _ => name.as_str().to_string(),
         };
         let model = ranker.model().cloned();
-        let stats = app.stats.read().expect("stats lock").clone();
+        let stats = matcher.stats_snapshot();
         let ctx = Context {
             ranker: &ranker,
             stats: &stats,
@@ -185,14 +122,14 @@ pub async fn evaluate(
                 continue;
             };
             let prepared = prepare_need(need, &analyzer, model.as_deref());
-            acc.add(id, &ranked_ids(app, ctx, &prepared)?, grades);
+            acc.add(id, &ranked_ids(matcher, ctx, &prepared)?, grades);
         }
         rows.push(acc.row("needs", &label));
         let mut acc = Acc::default();
         for (qid, (text, grades)) in &judgments.queries {
             let req = MatchRequest::new(None, Some(text.clone()), ranker.clone());
             let prepared = prepare_text(text, &req, &analyzer, model.as_deref());
-            acc.add(qid, &ranked_ids(app, ctx, &prepared)?, grades);
+            acc.add(qid, &ranked_ids(matcher, ctx, &prepared)?, grades);
         }
         rows.push(acc.row("queries", &label));
     }
@@ -200,11 +137,14 @@ pub async fn evaluate(
     // hand-weighted commissioner ranker and BM25 over expertise.
     if !judgments.commissioners.is_empty() {
         let ids: Vec<&str> = judgments.commissioners.keys().map(String::as_str).collect();
-        let cs = app.store.get_many(EntityKind::Commissioner, &ids).await?;
-        let open = app.store.open_need_counts().await?;
+        let cs = matcher
+            .store()
+            .get_many(EntityKind::Commissioner, &ids)
+            .await?;
+        let open = matcher.store().open_need_counts().await?;
         // What a commissioner is shown: open needs in their districts, not served yet.
-        let stats = app.stats.read().expect("stats lock").clone();
-        let active = app.models.active();
+        let stats = matcher.stats_snapshot();
+        let active = matcher.active_model();
         let mut rankers: Vec<(String, CommissionerRanker<'_>)> = Vec::new();
         for name in rankers_asked {
             match name {
@@ -227,7 +167,7 @@ pub async fn evaluate(
                     continue;
                 };
                 let ranked = rank_enterprises(
-                    &app.index,
+                    matcher.index(),
                     c,
                     &open,
                     Scope::serving(&stats, false, 0.0),
@@ -271,12 +211,15 @@ pub struct FieldReport {
 
 /// Field inference on the judged needs without fields and the judged queries, with the
 /// active model (see [`FieldReport`]).
-pub async fn field_report(app: &App, judgments: &Judgments) -> Result<FieldReport, AppError> {
-    let ranker = app.ranker(RankerName::Learned, None)?;
+pub async fn field_report(
+    matcher: &Matcher,
+    judgments: &Judgments,
+) -> Result<FieldReport, MatchError> {
+    let ranker = matcher.ranker(RankerName::Learned, None)?;
     let model = ranker.model().cloned();
-    let analyzer = app.index.analyzer().clone();
+    let analyzer = matcher.index().analyzer().clone();
     let ids: Vec<&str> = judgments.needs.keys().map(String::as_str).collect();
-    let needs = app.store.get_many(EntityKind::Need, &ids).await?;
+    let needs = matcher.store().get_many(EntityKind::Need, &ids).await?;
     let mut pids: Vec<&str> = judgments
         .needs
         .values()
@@ -285,7 +228,10 @@ pub async fn field_report(app: &App, judgments: &Judgments) -> Result<FieldRepor
         .collect();
     pids.sort_unstable();
     pids.dedup();
-    let providers = app.store.get_many(EntityKind::Provider, &pids).await?;
+    let providers = matcher
+        .store()
+        .get_many(EntityKind::Provider, &pids)
+        .await?;
     let reference = |grades: &Grades| -> Vec<crate::domain::Field> {
         let mut out = Vec::new();
         for (p, g) in grades {
@@ -380,17 +326,17 @@ pub struct ExposureReport {
 /// Serves every judged need twice in sequence — without and with exposure control — and
 /// reports NDCG@10 and how concentrated the first screens are.
 pub async fn exposure_effect(
-    app: &App,
+    matcher: &Matcher,
     judgments: &Judgments,
     policy: super::exposure::ExposurePolicy,
-) -> Result<ExposureReport, AppError> {
+) -> Result<ExposureReport, MatchError> {
     use super::exposure::{Exposure, SLOTS};
     use super::providers::rank_with;
     let ids: Vec<&str> = judgments.needs.keys().map(String::as_str).collect();
-    let needs = app.store.get_many(EntityKind::Need, &ids).await?;
-    let analyzer = app.index.analyzer().clone();
-    let ranker = app.ranker(RankerName::Learned, None)?;
-    let stats = app.stats.read().expect("stats lock").clone();
+    let needs = matcher.store().get_many(EntityKind::Need, &ids).await?;
+    let analyzer = matcher.index().analyzer().clone();
+    let ranker = matcher.ranker(RankerName::Learned, None)?;
+    let stats = matcher.stats_snapshot();
     let ctx = Context {
         ranker: &ranker,
         stats: &stats,
@@ -428,7 +374,7 @@ pub async fn exposure_effect(
         let mut served = 0usize;
         for (need, grades) in &stream {
             let prepared = prepare_need(need, &analyzer, ranker.model().map(|m| m.as_ref()));
-            let (cands, terms) = retrieve(&app.index, &prepared, &ProviderFilter::default())?;
+            let (cands, terms) = retrieve(matcher.index(), &prepared, &ProviderFilter::default())?;
             let results = rank_with(ctx, &prepared, cands, &terms, 10, |p| {
                 if pass == 0 {
                     1.0

@@ -147,4 +147,38 @@ mod tests {
         e.record(["P-TOP"]);
         assert!(e.factor("P-TOP", ExposurePolicy::default()) < 1.0);
     }
+
+    /// Between the free share and twice it, the lowering grows linearly: at 1.5 × the
+    /// free share, half the strength. Only the first [`SLOTS`] of a ranking count.
+    #[test]
+    fn the_factor_grows_linearly_between_the_free_share_and_twice_it() {
+        let policy = ExposurePolicy {
+            strength: 0.2,
+            free_share: 0.1,
+        };
+        let mut e = Exposure::default();
+        for i in 0..100 {
+            let top = if i < 15 { "P-A" } else { "P-B" };
+            // P-C is sixth: never on the first screen.
+            e.record([top, "P-2", "P-3", "P-4", "P-5", "P-C"]);
+        }
+        assert_eq!(e.share("P-A"), 0.15);
+        assert!((e.factor("P-A", policy) - 0.9).abs() < 1e-12);
+        assert_eq!(e.share("P-B"), 0.85);
+        assert!(
+            (e.factor("P-B", policy) - 0.8).abs() < 1e-12,
+            "capped at strength"
+        );
+        assert_eq!(e.share("P-C"), 0.0);
+        assert_eq!(e.factor("P-C", policy), 1.0);
+        let at_free = ExposurePolicy {
+            free_share: 0.15,
+            ..policy
+        };
+        assert_eq!(
+            e.factor("P-A", at_free),
+            1.0,
+            "at the free share: not lowered"
+        );
+    }
 }

@@ -297,21 +297,21 @@ pub enum MatchError {
     /// Index failure.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// A pinned model version does not exist.
+    #[error("model version {0} not found")]
+    NoSuchModel(String),
+    /// A model could not be read.
+    #[error(transparent)]
+    Model(#[from] crate::rank::ModelError),
 }
 
-/// The permits for CPU-bound matching: one per core.
-fn cpu_gate() -> &'static tokio::sync::Semaphore {
-    static GATE: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    GATE.get_or_init(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-    })
-}
-
-/// Ranks providers for a need or a free-text request.
-pub async fn match_providers(
+/// Ranks providers for a need or a free-text request; the CPU-bound part waits for a
+/// permit of `gate` ([`super::Matcher`] holds it).
+pub(super) async fn match_providers(
     store: &Store,
     index: &Arc<SearchIndex>,
     stats: Arc<RwLock<FeedbackStats>>,
+    gate: &tokio::sync::Semaphore,
     req: MatchRequest,
 ) -> Result<MatchResponse, MatchError> {
     let analyzer = index.analyzer().clone();
@@ -348,7 +348,7 @@ pub async fn match_providers(
     let exposure = req.exposure.clone();
     // At most one CPU-bound match per core at a time, first come first served: more
     // would only time-slice the cores and stretch every request (the tail most).
-    let _permit = cpu_gate()
+    let _permit = gate
         .acquire()
         .await
         .map_err(|e| IndexError::Task(e.to_string()))?;
@@ -961,5 +961,128 @@ mod tests {
             None,
         );
         assert_eq!(hdi.first().map(|x| x.0), Some(Field::NextGenIt), "{hdi:?}");
+    }
+
+    fn provider(v: serde_json::Value) -> crate::domain::Record {
+        crate::domain::validate::check(&v, None)
+            .expect("valid record")
+            .record
+    }
+
+    /// An in-memory store and index holding these records.
+    async fn world(records: Vec<serde_json::Value>) -> Arc<SearchIndex> {
+        let store = Store::open("sqlite::memory:").await.expect("store");
+        let records: Vec<crate::domain::Record> = records.into_iter().map(provider).collect();
+        store.apply(&records).await.expect("apply");
+        let index = Arc::new(SearchIndex::in_memory(Arc::new(Analyzer::new())).expect("index"));
+        index.catch_up(&store).await.expect("catch up");
+        index
+    }
+
+    fn p(id: &str, name: &str, services: &[&str], fields: &[&str]) -> serde_json::Value {
+        serde_json::json!({
+            "kind": "provider", "id": id, "name": name,
+            "services": services, "fields": fields, "district": "璧山区",
+        })
+    }
+
+    /// Candidates by text come first, best BM25 first and normalised to the best; then
+    /// those offering the service in the need's fields whatever their wording, with BM25
+    /// 0; each provider once; one matching neither is not a candidate.
+    #[tokio::test]
+    async fn candidates_are_text_hits_then_structured_ones() {
+        let index = world(vec![
+            p(
+                "P-1",
+                "石墨烯涂层中试基地 石墨烯 涂层",
+                &["pilot_scale"],
+                &["new_materials"],
+            ),
+            p("P-2", "自动化产线集成商", &["pilot_scale"], &["equipment"]),
+            p("P-3", "石墨烯检测中心", &["testing"], &["new_materials"]),
+            p("P-4", "软件开发外包", &["consulting"], &["next_gen_it"]),
+            p(
+                "P-5",
+                "生物制药中试车间",
+                &["pilot_scale"],
+                &["biomedicine"],
+            ),
+        ])
+        .await;
+        let text = "石墨烯涂层";
+        let mut req = MatchRequest::new(None, Some(text.into()), Ranker::Baseline);
+        req.service = Some(Service::PilotScale);
+        req.fields = vec![Field::Equipment];
+        let prepared = prepare_text(text, &req, index.analyzer(), None);
+        let (cands, terms) =
+            retrieve(&index, &prepared, &ProviderFilter::default()).expect("retrieve");
+        let got: Vec<(&str, bool)> = cands
+            .iter()
+            .map(|c| (c.provider.id.as_str(), c.bm25 > 0.0))
+            .collect();
+        assert_eq!(got, [("P-1", true), ("P-3", true), ("P-2", false)]);
+        assert_eq!(cands[0].bm25, 1.0, "normalised to the best");
+        assert!(cands[1].bm25 < 1.0);
+        assert!(terms.iter().any(|t| t == "石墨烯"), "{terms:?}");
+        // A hard filter applies to both retrievals.
+        let only_testing = ProviderFilter {
+            services: vec![Service::Testing],
+            ..ProviderFilter::default()
+        };
+        let (cands, _) = retrieve(&index, &prepared, &only_testing).expect("retrieve");
+        let ids: Vec<&str> = cands.iter().map(|c| c.provider.id.as_str()).collect();
+        assert_eq!(ids, ["P-3"]);
+    }
+
+    /// Equal scores are ordered by provider id, in the shown list, in `order`, and when
+    /// the list is cut at `limit`.
+    #[test]
+    fn ties_are_broken_by_provider_id() {
+        let analyzer = Analyzer::new();
+        let stats = FeedbackStats::new(Vec::new());
+        let ranker = Ranker::Baseline;
+        let ctx = Context {
+            ranker: &ranker,
+            stats: &stats,
+            analyzer: &analyzer,
+        };
+        let text = "石墨烯涂层";
+        let req = MatchRequest::new(None, Some(text.into()), Ranker::Baseline);
+        let prepared = prepare_text(text, &req, &analyzer, None);
+        let cands: Vec<Candidate> = ["P-c", "P-a", "P-d", "P-b"]
+            .iter()
+            .map(|id| {
+                let v = p(
+                    id,
+                    "石墨烯涂层中试基地",
+                    &["pilot_scale"],
+                    &["new_materials"],
+                );
+                match provider(v) {
+                    crate::domain::Record::Entity(Entity::Provider(x)) => {
+                        Candidate::of(Arc::new(x), 0, 0.5)
+                    }
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect();
+        let ids = |r: &[MatchResult]| -> Vec<String> {
+            r.iter().map(|m| m.provider.id.to_string()).collect()
+        };
+        let all = rank(ctx, &prepared, cands.clone(), &[], 10);
+        assert_eq!(ids(&all), ["P-a", "P-b", "P-c", "P-d"]);
+        assert!(all.windows(2).all(|w| w[0].score == w[1].score));
+        let cut = rank(ctx, &prepared, cands.clone(), &[], 2);
+        assert_eq!(ids(&cut), ["P-a", "P-b"]);
+        let ordered: Vec<String> = order(ctx, &prepared, &cands)
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect();
+        assert_eq!(ordered, ["P-a", "P-b", "P-c", "P-d"]);
+        // A factor below 1 moves a provider behind its equals, never ahead.
+        let lowered = rank_with(ctx, &prepared, cands, &[], 10, |id| {
+            if id == "P-a" { 0.9 } else { 1.0 }
+        });
+        assert_eq!(ids(&lowered), ["P-b", "P-c", "P-d", "P-a"]);
     }
 }

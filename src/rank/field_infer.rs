@@ -1105,11 +1105,9 @@ mod tests {
 
     #[test]
     fn sample_entities_sanity() {
-        let path = "/work/shared/samples/entities.jsonl";
-        let Ok(text) = std::fs::read_to_string(path) else {
-            println!("skipped: {path} is absent");
-            return;
-        };
+        // The public sample data set, as committed with the fuzz fixtures (the same file
+        // as `../shared/samples/entities.jsonl`): the test reads no machine's path.
+        let text = include_str!("../../fuzz/fixtures/entities.jsonl");
         let mut records = Vec::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -1167,7 +1165,11 @@ mod tests {
             totals.2 / n,
             totals.3 / n
         );
-        assert!(totals.0 > 0);
+        // 121 records with fields; measured 5-fold top-1 0.802 (a floor, not the figure:
+        // the classifier may get better).
+        assert_eq!(records.len(), 121);
+        assert_eq!(totals.0, 121, "every record tested once");
+        assert!(totals.1 / n >= 0.75, "top-1 {:.3}", totals.1 / n);
     }
 
     /// Speed check: `cargo test --release --lib rank::field_infer -- --ignored --nocapture`.

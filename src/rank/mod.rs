@@ -4,18 +4,21 @@
 //! matched terms, and a one-line Chinese summary. Knows nothing of HTTP or SQL.
 
 pub mod baseline;
+pub mod explain;
 pub mod features;
 pub mod field_infer;
 pub mod metrics;
 pub mod model;
+pub mod ranker;
 pub mod reciprocity;
 pub mod registry;
 pub mod stats;
 pub mod text_model;
 pub mod train;
 
-pub use baseline::{Explanation, FeatureContribution, Ranker, RankerName, Scored};
+pub use explain::{Explanation, FeatureContribution, Scored};
 pub use features::{Extra, Geo, NeedSide, PairFeatures};
 pub use model::{ModelError, RankerModel};
+pub use ranker::{Ranker, RankerName};
 pub use reciprocity::{Load, ProviderSide, SideReason, provider_side};
 pub use stats::{FeedbackStats, ProviderRecord};

@@ -5,7 +5,7 @@
 //! is `σ(b + Σ wᵢ·(xᵢ − μᵢ)/σᵢ)`; each feature's contribution is exactly its term of that
 //! sum, so contributions plus the bias are the logit.
 
-use super::baseline::{FeatureContribution, Scored};
+use super::explain::{FeatureContribution, Scored};
 use super::features::{NAMES, PairFeatures};
 use super::field_infer::{FieldAccuracy, FieldClassifier};
 use super::text_model::{SparseVec, TextModel};

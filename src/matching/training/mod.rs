@@ -3,7 +3,8 @@
 //!
 //! 1. One pass over the feedback: each (need, provider) pair gets its strongest outcome
 //!    (deal > accepted > rejected > contacted/click > impression only) and the best rank it
-//!    was shown at. Needs are split by a hash of their id (default 20 % test), so no need
+//!    was shown at. Needs are split by a stable hash of their id ([`crate::rng::stable_hash`],
+//!    the same in every build and Rust release; default 20 % test), so no need
 //!    is on both sides; load and track record are computed from training needs only, and
 //!    leave the scored pair itself out.
 //! 2. The text model (TF-IDF + latent semantic vectors) is fitted on every need and
@@ -22,14 +23,20 @@
 //!    too. On the test needs the new model, the active model, the baseline and BM25 rank
 //!    the same candidates and are compared (AUC, NDCG@10, MRR). The model file is
 //!    written; it becomes active only if its NDCG@10 beats the active model's (or when
-//!    forced).
+//!    forced). The commissioner → enterprise model is fitted alongside (`commissioner`).
+//!
+//! [`train`] runs these steps as named functions: `read_feedback`, `read_corpus`,
+//! `fit_text_side`, `feedback_examples` (and `judged`), `fit_model`, `evaluate_rankers`,
+//! `commissioner::commissioner_head`, `decide`.
 
-use super::evaluate::Judgments;
+mod commissioner;
+
+use super::judgments::{Grades, Judgments};
 use super::providers::{
     Candidate, Context, MatchRequest, Prepared, ProviderFilter, features, prepare_need,
     prepare_text, retrieve_ids,
 };
-use crate::domain::{Entity, EntityKind, Feedback, FeedbackEvent, Field, Provider};
+use crate::domain::{Entity, EntityKind, Feedback, FeedbackEvent, Field, Need, Provider};
 use crate::rank::features::NAMES;
 use crate::rank::field_infer::{
     Example as FieldExample, FieldClassifier, FieldInferParams, split_by_id,
@@ -43,7 +50,6 @@ use crate::rank::{FeedbackStats, PairFeatures, Ranker, RankerModel};
 use crate::search::{Analyzer, IndexError, SearchIndex, content_hash};
 use crate::store::{ListFilter, Store, StoreError};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -137,6 +143,9 @@ pub enum TrainingError {
     /// The model could not be written.
     #[error(transparent)]
     Model(#[from] crate::rank::ModelError),
+    /// Another training of this process is running.
+    #[error("a training is already running")]
+    InProgress,
 }
 
 /// The strongest outcome seen for a pair.
@@ -155,11 +164,10 @@ struct PairLog {
     best_rank: Option<u32>,
 }
 
+/// A hash of an id that is the same in every build, release of Rust and process
+/// ([`crate::rng::stable_hash`]): splits and samples of a training run are reproducible.
 fn hash_of(s: &str, salt: u64) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    salt.hash(&mut h);
-    s.hash(&mut h);
-    h.finish()
+    crate::rng::stable_hash(s.as_bytes(), salt)
 }
 
 /// Whether a need is in the test split (stable across runs and processes).
@@ -199,7 +207,37 @@ struct TestNeed {
     items: Vec<(String, PairFeatures, u8)>,
 }
 
-/// Trains, evaluates, writes and (maybe) promotes a model.
+/// What one pass over the feedback gives (step 1).
+struct FeedbackLog {
+    /// Aggregates of the training needs' feedback only.
+    train_stats: FeedbackStats,
+    /// Each (need, provider) pair's strongest outcome and best rank shown.
+    pairs: HashMap<(String, String), PairLog>,
+    /// Each (commissioner, enterprise) pair's strongest outcome.
+    commissioner_pairs: HashMap<(String, String), Outcome>,
+    /// Feedback events read.
+    events: usize,
+}
+
+/// The store's records training reads (step 2).
+struct Corpus {
+    /// Providers by id, with the content hash of their stored record.
+    providers: Arc<HashMap<String, (Arc<Provider>, u64)>>,
+    needs: Arc<Vec<Need>>,
+    enterprises: Vec<Entity>,
+}
+
+/// The text model and field classifier a new model carries (step 2).
+struct TextSide {
+    text: TextModel,
+    fields: FieldClassifier,
+    field_accuracy: Option<crate::rank::field_infer::FieldAccuracy>,
+    /// Documents the text model was fitted on.
+    text_docs: usize,
+}
+
+/// Trains, evaluates, writes and (maybe) promotes a model: the steps of the module
+/// documentation, one function each.
 pub async fn train(
     store: &Store,
     index: &Arc<SearchIndex>,
@@ -209,90 +247,19 @@ pub async fn train(
     let started = Instant::now();
     let analyzer = index.analyzer().clone();
     // 1. Feedback → pair outcomes; training-split stats.
-    let closed = store.closed_need_ids().await?;
-    let mut train_stats = FeedbackStats::new(closed);
-    let mut pairs: HashMap<(String, String), PairLog> = HashMap::new();
-    let mut commissioner_pairs: HashMap<(String, String), Outcome> = HashMap::new();
-    let mut events = 0usize;
-    let mut after = 0i64;
-    loop {
-        let page = store.feedback_page(after, 20_000).await?;
-        let Some((last, _)) = page.last() else { break };
-        after = *last;
-        for (_, f) in &page {
-            events += 1;
-            add_event(f, opts.test_share, &mut train_stats, &mut pairs);
-            if let (Some(c), Some(e)) = (&f.commissioner_id, &f.enterprise_id) {
-                let o = match f.event {
-                    FeedbackEvent::Accepted | FeedbackEvent::Deal => Outcome::Accepted,
-                    FeedbackEvent::Rejected => Outcome::Rejected,
-                    _ => Outcome::Engaged,
-                };
-                let entry = commissioner_pairs
-                    .entry((c.to_string(), e.to_string()))
-                    .or_insert(o);
-                *entry = (*entry).max(o);
-            }
-        }
-    }
-    let propensity = train_stats.propensities();
+    let log = read_feedback(store, opts.test_share).await?;
+    let propensity = log.train_stats.propensities();
     tracing::info!(
-        events,
-        pairs = pairs.len(),
+        events = log.events,
+        pairs = log.pairs.len(),
         seconds = started.elapsed().as_secs_f64(),
         "training: feedback read"
     );
     // 2. Corpus, text model, field classifier.
-    let providers: HashMap<String, (Arc<Provider>, u64)> =
-        all_entities(store, EntityKind::Provider)
-            .await?
-            .into_iter()
-            .filter_map(|e| match e {
-                Entity::Provider(p) => {
-                    let doc = Entity::Provider(p.clone()).to_json().to_string();
-                    Some((p.id.to_string(), (Arc::new(p), content_hash(&doc))))
-                }
-                _ => None,
-            })
-            .collect();
-    let needs: Vec<crate::domain::Need> = all_entities(store, EntityKind::Need)
-        .await?
-        .into_iter()
-        .filter_map(|e| match e {
-            Entity::Need(n) => Some(n),
-            _ => None,
-        })
-        .collect();
-    let enterprises = all_entities(store, EntityKind::Enterprise).await?;
-    let opts2 = opts.clone();
-    let analyzer2 = analyzer.clone();
-    let providers = Arc::new(providers);
-    let needs = Arc::new(needs);
-    let (p2, n2) = (providers.clone(), needs.clone());
-    let (mut text, fields, field_accuracy, mut text_docs) =
-        tokio::task::spawn_blocking(move || {
-            fit_text_and_fields(&analyzer2, &p2, &n2, &enterprises, &opts2)
-        })
-        .await
-        .map_err(|e| TrainingError::Fit(e.to_string()))??;
-    // A text model fitted on fewer documents than the active model's is a worse one (a
-    // latent space from a few hundred texts is noise), and the active model's weights —
-    // the prior — were learned on its own text features: until the store's corpus is at
-    // least as large, the new model keeps the active model's text model.
-    if opts.prior == PriorChoice::Active
-        && let Some(active) = registry.active()
-        && active.text.n_docs() > text_docs
-    {
-        tracing::info!(
-            store_docs = text_docs,
-            active_docs = active.text.n_docs(),
-            "training: the store's corpus is smaller than the active model's; its text model is kept"
-        );
-        text = active.text.clone();
-        text_docs = active.text.n_docs();
-    }
+    let corpus = read_corpus(store).await?;
+    let side = fit_text_side(&analyzer, &corpus, registry, opts).await?;
     tracing::info!(
-        text_docs,
+        text_docs = side.text_docs,
         seconds = started.elapsed().as_secs_f64(),
         "training: text model and field classifier fitted"
     );
@@ -300,32 +267,11 @@ pub async fn train(
     if let Some(v) = &opts.version {
         version = v.clone();
     }
-    let zeros = vec![0.0; NAMES.len()];
-    let names: Vec<String> = NAMES.iter().map(|s| s.to_string()).collect();
-    let provisional = Arc::new(RankerModel::new(
-        version.clone(),
-        created.clone(),
-        names.clone(),
-        zeros.clone(),
-        vec![1.0; NAMES.len()],
-        zeros,
-        0.0,
-        text.clone(),
-        fields.clone(),
-    )?);
+    let provisional = Arc::new(provisional_model(&version, &created, &side)?);
     // 3. Examples from the serving path, needs in parallel.
-    let by_need: HashMap<String, Vec<(String, PairLog)>> = {
-        let mut m: HashMap<String, Vec<(String, PairLog)>> = HashMap::new();
-        for ((n, p), log) in pairs {
-            m.entry(n).or_default().push((p, log));
-        }
-        // Deterministic order, so a run is reproducible.
-        for v in m.values_mut() {
-            v.sort_by(|a, b| a.0.cmp(&b.0));
-        }
-        m
-    };
-    let by_hash: HashMap<u64, &str> = providers
+    let by_need = pairs_by_need(log.pairs);
+    let by_hash: HashMap<u64, &str> = corpus
+        .providers
         .keys()
         .map(|id| {
             (
@@ -334,127 +280,24 @@ pub async fn train(
             )
         })
         .collect();
-    let feedback_needs: Vec<&crate::domain::Need> = needs
-        .iter()
-        .filter(|n| by_need.contains_key(n.id.as_str()))
-        .collect();
-    let train_needs = feedback_needs
-        .iter()
-        .filter(|n| !is_test_need(n.id.as_str(), opts.test_share))
-        .count();
-    let test_total = feedback_needs.len() - train_needs;
     let ranker = Ranker::Learned(provisional.clone());
-    let index2 = index.clone();
-    let (mut examples, mut tests) = {
-        let ctx = Context {
-            ranker: &ranker,
-            stats: &train_stats,
-            analyzer: &analyzer,
-        };
-        let worker =
-            |chunk: &[&crate::domain::Need]| -> Result<(Vec<Example>, Vec<TestNeed>), IndexError> {
-                let mut ex = Vec::new();
-                let mut tests = Vec::new();
-                for need in chunk {
-                    let id = need.id.as_str();
-                    let logs = &by_need[id];
-                    let test = is_test_need(id, opts.test_share);
-                    if test
-                        && hash_of(id, 99) % (test_total.max(1) as u64)
-                            >= opts.max_test_needs as u64
-                    {
-                        continue;
-                    }
-                    let prepared = prepare_need(need, &analyzer, Some(&provisional));
-                    let retrieved: Vec<(&str, f64)> =
-                        retrieve_ids(&index2, &prepared, &ProviderFilter::default())?
-                            .into_iter()
-                            .filter_map(|(h, bm25)| by_hash.get(&h).map(|id| (*id, bm25)))
-                            .collect();
-                    let logged: HashMap<&str, PairLog> =
-                        logs.iter().map(|(p, l)| (p.as_str(), *l)).collect();
-                    // Test needs rank every candidate; training needs use the logged pairs
-                    // and a few retrieved ones never shown.
-                    let mut wanted: Vec<(&str, f64)> = Vec::new();
-                    let mut unseen: Vec<(u64, &str, f64)> = Vec::new();
-                    for &(pid, bm25) in &retrieved {
-                        if test || logged.contains_key(pid) {
-                            wanted.push((pid, bm25));
-                        } else {
-                            unseen.push((hash_of(pid, hash_of(id, 17)), pid, bm25));
-                        }
-                    }
-                    unseen.sort_by_key(|u| u.0);
-                    wanted.extend(unseen.iter().take(opts.unseen_per_need).map(|u| (u.1, u.2)));
-                    let retrieved_ids: HashSet<&str> = retrieved.iter().map(|(p, _)| *p).collect();
-                    wanted.extend(
-                        logs.iter()
-                            .filter(|(p, _)| !retrieved_ids.contains(p.as_str()))
-                            .map(|(p, _)| (p.as_str(), 0.0)),
-                    );
-                    let cands: Vec<Candidate> = wanted
-                        .into_iter()
-                        .filter_map(|(pid, bm25)| {
-                            providers
-                                .get(pid)
-                                .map(|(p, content)| Candidate::of(p.clone(), *content, bm25))
-                        })
-                        .collect();
-                    if test {
-                        tests.push(test_need(ctx, &prepared, id, &cands, &logged));
-                    } else {
-                        training_examples(
-                            ctx,
-                            &prepared,
-                            id,
-                            &cands,
-                            &logged,
-                            &propensity,
-                            opts,
-                            &mut ex,
-                        );
-                    }
-                }
-                Ok((ex, tests))
-            };
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-            .clamp(1, 8);
-        let chunk = feedback_needs.len().div_ceil(threads).max(1);
-        let results: Vec<WorkerResult> = std::thread::scope(|s| {
-            let handles: Vec<_> = feedback_needs
-                .chunks(chunk)
-                .map(|c| s.spawn(move || worker(c)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(IndexError::Task("training worker panicked".into()))
-                    })
-                })
-                .collect()
-        });
-        let mut examples = Vec::new();
-        let mut tests = Vec::new();
-        for r in results {
-            let (e, t) = r?;
-            examples.extend(e);
-            tests.extend(t);
-        }
-        (examples, tests)
+    let ctx = Context {
+        ranker: &ranker,
+        stats: &log.train_stats,
+        analyzer: &analyzer,
     };
+    let serving = ServingData {
+        index,
+        provisional: &provisional,
+        providers: &corpus.providers,
+        by_hash: &by_hash,
+        propensity: &propensity,
+    };
+    let (mut examples, mut tests, train_needs) =
+        feedback_examples(ctx, &serving, &corpus.needs, &by_need, opts)?;
     if let Some(j) = &opts.judgments {
-        let ranker = Ranker::Learned(provisional.clone());
-        let ctx = Context {
-            ranker: &ranker,
-            stats: &train_stats,
-            analyzer: &analyzer,
-        };
-        let needs: HashMap<&str, &crate::domain::Need> =
-            needs.iter().map(|n| (n.id.as_str(), n)).collect();
-        let (e, t) = judged(ctx, index, &needs, &providers, &by_hash, j, opts)?;
+        let needs: HashMap<&str, &Need> = corpus.needs.iter().map(|n| (n.id.as_str(), n)).collect();
+        let (e, t) = judged(ctx, index, &needs, &corpus.providers, &by_hash, j, opts)?;
         tracing::info!(
             examples = e.len(),
             test_items = t.len(),
@@ -471,20 +314,379 @@ pub async fn train(
         "training: examples built"
     );
     // 4. Fit, evaluate, write, promote.
-    // Start from the active model: its weights are the prior's centre, its
-    // standardisation kept, the prior's strength chosen by cross-validation over needs.
+    let (mut model, rows) = fit_model(
+        &examples,
+        registry,
+        opts,
+        &version,
+        created,
+        side.text,
+        side.fields.clone(),
+    )?;
+    tracing::info!(
+        rows,
+        seconds = started.elapsed().as_secs_f64(),
+        "training: logistic regression fitted"
+    );
+    let metrics =
+        evaluate_rankers(store, &analyzer, registry, &model, &tests, &log.train_stats).await?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "training: evaluated"
+    );
+    model.commissioner =
+        commissioner::commissioner_head(store, index, &log.commissioner_pairs, opts).await?;
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        "training: commissioner model fitted"
+    );
+    model.training = TrainingSummary {
+        events: log.events,
+        pairs: rows,
+        positives,
+        train_needs,
+        test_needs: tests.len(),
+        propensity: propensity.iter().skip(1).take(20).copied().collect(),
+        text_docs: side.text_docs,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    model.metrics = metrics.clone();
+    model.field_accuracy = side.field_accuracy.clone();
+    let path = registry.save(&model)?;
+    let (promoted, decision) = decide(&metrics, opts.force);
+    if promoted {
+        registry.promote(&version)?;
+        // Every process sharing the store (replicas) follows the model published there.
+        let doc = registry.file_text(&version)?;
+        store.publish_active_model(&version, doc.as_deref()).await?;
+    }
+    tracing::info!(
+        version,
+        promoted,
+        events = log.events,
+        examples = examples.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "ranker trained"
+    );
+    Ok(TrainReport {
+        version,
+        path: path.display().to_string(),
+        promoted,
+        decision,
+        metrics,
+        field_accuracy: side.field_accuracy,
+        training: model.training.clone(),
+        commissioner: model.commissioner.as_ref().map(|c| c.metrics.clone()),
+    })
+}
+
+/// Step 1: one pass over the feedback — pair outcomes, the training split's aggregates,
+/// commissioner outcomes.
+async fn read_feedback(store: &Store, test_share: f64) -> Result<FeedbackLog, TrainingError> {
+    let closed = store.closed_need_ids().await?;
+    let mut log = FeedbackLog {
+        train_stats: FeedbackStats::new(closed),
+        pairs: HashMap::new(),
+        commissioner_pairs: HashMap::new(),
+        events: 0,
+    };
+    let mut after = 0i64;
+    loop {
+        let page = store.feedback_page(after, 20_000).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        for (_, f) in &page {
+            log.events += 1;
+            add_event(f, test_share, &mut log.train_stats, &mut log.pairs);
+            add_commissioner_event(f, &mut log.commissioner_pairs);
+        }
+    }
+    Ok(log)
+}
+
+/// A commissioner's feedback on an enterprise: accepted (or a deal), rejected, or
+/// engaged; the strongest kept.
+fn add_commissioner_event(f: &Feedback, pairs: &mut HashMap<(String, String), Outcome>) {
+    if let (Some(c), Some(e)) = (&f.commissioner_id, &f.enterprise_id) {
+        let o = match f.event {
+            FeedbackEvent::Accepted | FeedbackEvent::Deal => Outcome::Accepted,
+            FeedbackEvent::Rejected => Outcome::Rejected,
+            _ => Outcome::Engaged,
+        };
+        let entry = pairs.entry((c.to_string(), e.to_string())).or_insert(o);
+        *entry = (*entry).max(o);
+    }
+}
+
+/// Step 2a: every provider (with its content hash), need and enterprise in the store.
+async fn read_corpus(store: &Store) -> Result<Corpus, TrainingError> {
+    let providers: HashMap<String, (Arc<Provider>, u64)> =
+        all_entities(store, EntityKind::Provider)
+            .await?
+            .into_iter()
+            .filter_map(|e| match e {
+                Entity::Provider(p) => {
+                    let doc = Entity::Provider(p.clone()).to_json().to_string();
+                    Some((p.id.to_string(), (Arc::new(p), content_hash(&doc))))
+                }
+                _ => None,
+            })
+            .collect();
+    let needs: Vec<Need> = all_entities(store, EntityKind::Need)
+        .await?
+        .into_iter()
+        .filter_map(|e| match e {
+            Entity::Need(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    let enterprises = all_entities(store, EntityKind::Enterprise).await?;
+    Ok(Corpus {
+        providers: Arc::new(providers),
+        needs: Arc::new(needs),
+        enterprises,
+    })
+}
+
+/// Step 2b: the text model and the field classifier, off the async threads. A text model
+/// fitted on fewer documents than the active model's is a worse one (a latent space from
+/// a few hundred texts is noise), and the active model's weights — the prior — were
+/// learned on its own text features: until the store's corpus is at least as large, the
+/// new model keeps the active model's text model.
+async fn fit_text_side(
+    analyzer: &Arc<Analyzer>,
+    corpus: &Corpus,
+    registry: &ModelRegistry,
+    opts: &TrainOptions,
+) -> Result<TextSide, TrainingError> {
+    let opts2 = opts.clone();
+    let analyzer2 = analyzer.clone();
+    let (p2, n2) = (corpus.providers.clone(), corpus.needs.clone());
+    let enterprises = corpus.enterprises.clone();
+    let (mut text, fields, field_accuracy, mut text_docs) =
+        tokio::task::spawn_blocking(move || {
+            fit_text_and_fields(&analyzer2, &p2, &n2, &enterprises, &opts2)
+        })
+        .await
+        .map_err(|e| TrainingError::Fit(e.to_string()))??;
+    if opts.prior == PriorChoice::Active
+        && let Some(active) = registry.active()
+        && active.text.n_docs() > text_docs
+    {
+        tracing::info!(
+            store_docs = text_docs,
+            active_docs = active.text.n_docs(),
+            "training: the store's corpus is smaller than the active model's; its text model is kept"
+        );
+        text = active.text.clone();
+        text_docs = active.text.n_docs();
+    }
+    Ok(TextSide {
+        text,
+        fields,
+        field_accuracy,
+        text_docs,
+    })
+}
+
+/// The new model's text side with zero weights: what the serving path computes features
+/// with while examples are built.
+fn provisional_model(
+    version: &str,
+    created: &str,
+    side: &TextSide,
+) -> Result<RankerModel, TrainingError> {
+    let zeros = vec![0.0; NAMES.len()];
+    Ok(RankerModel::new(
+        version.to_string(),
+        created.to_string(),
+        feature_names(),
+        zeros.clone(),
+        vec![1.0; NAMES.len()],
+        zeros,
+        0.0,
+        side.text.clone(),
+        side.fields.clone(),
+    )?)
+}
+
+fn feature_names() -> Vec<String> {
+    NAMES.iter().map(|s| s.to_string()).collect()
+}
+
+/// The logged pairs grouped by need, each need's pairs in provider order (so a run is
+/// reproducible).
+fn pairs_by_need(
+    pairs: HashMap<(String, String), PairLog>,
+) -> HashMap<String, Vec<(String, PairLog)>> {
+    let mut m: HashMap<String, Vec<(String, PairLog)>> = HashMap::new();
+    for ((n, p), log) in pairs {
+        m.entry(n).or_default().push((p, log));
+    }
+    for v in m.values_mut() {
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    m
+}
+
+/// What building examples through the serving path reads besides the context.
+struct ServingData<'a> {
+    index: &'a SearchIndex,
+    provisional: &'a Arc<RankerModel>,
+    providers: &'a HashMap<String, (Arc<Provider>, u64)>,
+    by_hash: &'a HashMap<u64, &'a str>,
+    propensity: &'a [f64],
+}
+
+/// Step 3: for every need with feedback, the serving path's candidates and features —
+/// training examples for training needs, graded candidate lists for test needs — built
+/// in parallel over chunks of needs. Also returns the number of training needs.
+fn feedback_examples(
+    ctx: Context<'_>,
+    data: &ServingData<'_>,
+    needs: &[Need],
+    by_need: &HashMap<String, Vec<(String, PairLog)>>,
+    opts: &TrainOptions,
+) -> Result<(Vec<Example>, Vec<TestNeed>, usize), TrainingError> {
+    let feedback_needs: Vec<&Need> = needs
+        .iter()
+        .filter(|n| by_need.contains_key(n.id.as_str()))
+        .collect();
+    let train_needs = feedback_needs
+        .iter()
+        .filter(|n| !is_test_need(n.id.as_str(), opts.test_share))
+        .count();
+    let test_total = feedback_needs.len() - train_needs;
+    let worker = |chunk: &[&Need]| -> WorkerResult {
+        let mut ex = Vec::new();
+        let mut tests = Vec::new();
+        for need in chunk {
+            let id = need.id.as_str();
+            let logs = &by_need[id];
+            let test = is_test_need(id, opts.test_share);
+            if test && hash_of(id, 99) % (test_total.max(1) as u64) >= opts.max_test_needs as u64 {
+                continue;
+            }
+            let prepared = prepare_need(need, ctx.analyzer, Some(data.provisional));
+            let retrieved: Vec<(&str, f64)> =
+                retrieve_ids(data.index, &prepared, &ProviderFilter::default())?
+                    .into_iter()
+                    .filter_map(|(h, bm25)| data.by_hash.get(&h).map(|id| (*id, bm25)))
+                    .collect();
+            let logged: HashMap<&str, PairLog> =
+                logs.iter().map(|(p, l)| (p.as_str(), *l)).collect();
+            let wanted =
+                wanted_candidates(id, test, &retrieved, logs, &logged, opts.unseen_per_need);
+            let cands: Vec<Candidate> = wanted
+                .into_iter()
+                .filter_map(|(pid, bm25)| {
+                    data.providers
+                        .get(pid)
+                        .map(|(p, content)| Candidate::of(p.clone(), *content, bm25))
+                })
+                .collect();
+            if test {
+                tests.push(test_need(ctx, &prepared, id, &cands, &logged));
+            } else {
+                training_examples(
+                    ctx,
+                    &prepared,
+                    id,
+                    &cands,
+                    &logged,
+                    data.propensity,
+                    opts,
+                    &mut ex,
+                );
+            }
+        }
+        Ok((ex, tests))
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    let chunk = feedback_needs.len().div_ceil(threads).max(1);
+    let results: Vec<WorkerResult> = std::thread::scope(|s| {
+        let handles: Vec<_> = feedback_needs
+            .chunks(chunk)
+            .map(|c| s.spawn(move || worker(c)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(IndexError::Task("training worker panicked".into())))
+            })
+            .collect()
+    });
+    let mut examples = Vec::new();
+    let mut tests = Vec::new();
+    for r in results {
+        let (e, t) = r?;
+        examples.extend(e);
+        tests.extend(t);
+    }
+    Ok((examples, tests, train_needs))
+}
+
+/// The candidates of one feedback need: a test need ranks every retrieved candidate; a
+/// training need its logged pairs and `unseen_per_need` retrieved ones never shown
+/// (chosen by a stable hash of need and provider); logged pairs not retrieved are added
+/// with BM25 0.
+fn wanted_candidates<'a>(
+    need_id: &str,
+    test: bool,
+    retrieved: &[(&'a str, f64)],
+    logs: &'a [(String, PairLog)],
+    logged: &HashMap<&str, PairLog>,
+    unseen_per_need: usize,
+) -> Vec<(&'a str, f64)> {
+    let mut wanted: Vec<(&str, f64)> = Vec::new();
+    let mut unseen: Vec<(u64, &str, f64)> = Vec::new();
+    for &(pid, bm25) in retrieved {
+        if test || logged.contains_key(pid) {
+            wanted.push((pid, bm25));
+        } else {
+            unseen.push((hash_of(pid, hash_of(need_id, 17)), pid, bm25));
+        }
+    }
+    unseen.sort_by_key(|u| u.0);
+    wanted.extend(unseen.iter().take(unseen_per_need).map(|u| (u.1, u.2)));
+    let retrieved_ids: HashSet<&str> = retrieved.iter().map(|(p, _)| *p).collect();
+    wanted.extend(
+        logs.iter()
+            .filter(|(p, _)| !retrieved_ids.contains(p.as_str()))
+            .map(|(p, _)| (p.as_str(), 0.0)),
+    );
+    wanted
+}
+
+/// Step 4a: the logistic regression, starting from the prior `opts.prior` names (the
+/// active model: its weights are the prior's centre, its standardisation kept, the
+/// prior's strength chosen by cross-validation over needs). Returns the model (without
+/// metrics yet) and the rows fitted.
+fn fit_model(
+    examples: &[Example],
+    registry: &ModelRegistry,
+    opts: &TrainOptions,
+    version: &str,
+    created: String,
+    text: TextModel,
+    fields: FieldClassifier,
+) -> Result<(RankerModel, usize), TrainingError> {
     let prior = match opts.prior {
         PriorChoice::Active => registry.active().map(|m| prior_of(&m)),
         PriorChoice::Baseline => Some(baseline_prior()),
         PriorChoice::None => None,
     };
-    let fitted = fit_with_prior(&examples, &opts.fit, prior.as_ref(), &DIRECTIONS)
+    let fitted = fit_with_prior(examples, &opts.fit, prior.as_ref(), &DIRECTIONS)
         .map_err(|e| TrainingError::Fit(e.to_string()))?;
     tracing::info!(lambda = fitted.lambda, cv = ?fitted.cv, "training: prior strength chosen");
-    let mut model = RankerModel::new(
-        version.clone(),
+    let model = RankerModel::new(
+        version.to_string(),
         created,
-        names,
+        feature_names(),
         fitted.mean,
         fitted.std,
         fitted.weights,
@@ -492,55 +694,46 @@ pub async fn train(
         text,
         fields,
     )?;
-    tracing::info!(
-        rows = fitted.rows,
-        seconds = started.elapsed().as_secs_f64(),
-        "training: logistic regression fitted"
-    );
-    let active = registry.active();
+    Ok((model, fitted.rows))
+}
+
+/// Step 4b: the new model, the baseline, BM25 and (when there is one) the active model
+/// on the test needs.
+async fn evaluate_rankers(
+    store: &Store,
+    analyzer: &Analyzer,
+    registry: &ModelRegistry,
+    model: &RankerModel,
+    tests: &[TestNeed],
+    stats: &FeedbackStats,
+) -> Result<BTreeMap<String, RankerMetrics>, TrainingError> {
     let mut metrics = BTreeMap::new();
     metrics.insert(
         "learned".to_string(),
-        evaluate(&tests, |f| model.score(f).score),
+        evaluate(tests, |f| model.score(f).score),
     );
     metrics.insert(
         "baseline".to_string(),
-        evaluate(&tests, |f| Ranker::Baseline.score(f).score),
+        evaluate(tests, |f| Ranker::Baseline.score(f).score),
     );
     metrics.insert(
         "bm25".to_string(),
-        evaluate(&tests, |f| Ranker::Bm25.score(f).score),
+        evaluate(tests, |f| Ranker::Bm25.score(f).score),
     );
-    if let Some(a) = &active {
-        let m = evaluate_active(store, &analyzer, a, &tests, &train_stats).await?;
+    if let Some(a) = &registry.active() {
+        let m = evaluate_active(store, analyzer, a, tests, stats).await?;
         metrics.insert("active".to_string(), m);
     }
-    tracing::info!(
-        seconds = started.elapsed().as_secs_f64(),
-        "training: evaluated"
-    );
-    model.commissioner = commissioner_head(store, index, &commissioner_pairs, opts).await?;
-    tracing::info!(
-        seconds = started.elapsed().as_secs_f64(),
-        "training: commissioner model fitted"
-    );
-    model.training = TrainingSummary {
-        events,
-        pairs: fitted.rows,
-        positives,
-        train_needs,
-        test_needs: tests.len(),
-        propensity: propensity.iter().skip(1).take(20).copied().collect(),
-        text_docs,
-        seconds: started.elapsed().as_secs_f64(),
-    };
-    model.metrics = metrics.clone();
-    model.field_accuracy = field_accuracy.clone();
-    let path = registry.save(&model)?;
-    let new_ndcg = metrics["learned"].ndcg_at_10;
-    let new_auc = metrics["learned"].auc.unwrap_or(0.0);
-    let (promoted, decision) = match metrics.get("active") {
-        _ if opts.force => (true, "按 --force 要求启用新模型".to_string()),
+    Ok(metrics)
+}
+
+/// Step 4c: whether the new model replaces the active one, and why (in Chinese): when
+/// forced, when there is no active model, or when its NDCG@10 beats the active model's.
+fn decide(metrics: &BTreeMap<String, RankerMetrics>, force: bool) -> (bool, String) {
+    let new_ndcg = metrics.get("learned").map_or(0.0, |m| m.ndcg_at_10);
+    let new_auc = metrics.get("learned").and_then(|m| m.auc).unwrap_or(0.0);
+    match metrics.get("active") {
+        _ if force => (true, "按 --force 要求启用新模型".to_string()),
         None => (true, "此前没有启用的模型，新模型已启用".to_string()),
         Some(a) if new_ndcg > a.ndcg_at_10 + 1e-9 => (
             true,
@@ -557,31 +750,7 @@ pub async fn train(
                 a.auc.unwrap_or(0.0)
             ),
         ),
-    };
-    if promoted {
-        registry.promote(&version)?;
-        // Every process sharing the store (replicas) follows the model published there.
-        let doc = registry.file_text(&version)?;
-        store.publish_active_model(&version, doc.as_deref()).await?;
     }
-    tracing::info!(
-        version,
-        promoted,
-        events,
-        examples = examples.len(),
-        seconds = started.elapsed().as_secs_f64(),
-        "ranker trained"
-    );
-    Ok(TrainReport {
-        version,
-        path: path.display().to_string(),
-        promoted,
-        decision,
-        metrics,
-        field_accuracy,
-        training: model.training.clone(),
-        commissioner: model.commissioner.as_ref().map(|c| c.metrics.clone()),
-    })
 }
 
 /// What a fit starts from (the centre of its prior).
@@ -671,7 +840,7 @@ fn add_event(
 fn fit_text_and_fields(
     analyzer: &Analyzer,
     providers: &HashMap<String, (Arc<Provider>, u64)>,
-    needs: &[crate::domain::Need],
+    needs: &[Need],
     enterprises: &[Entity],
     opts: &TrainOptions,
 ) -> Result<
@@ -748,14 +917,14 @@ fn fit_text_and_fields(
 fn judged(
     ctx: Context<'_>,
     index: &SearchIndex,
-    needs: &HashMap<&str, &crate::domain::Need>,
+    needs: &HashMap<&str, &Need>,
     providers: &HashMap<String, (Arc<Provider>, u64)>,
     by_hash: &HashMap<u64, &str>,
     j: &Judgments,
     opts: &TrainOptions,
 ) -> Result<(Vec<Example>, Vec<TestNeed>), TrainingError> {
     let model = ctx.ranker.model().cloned();
-    let mut items: Vec<(&str, Option<&String>, Prepared, &super::evaluate::Grades)> = Vec::new();
+    let mut items: Vec<(&str, Option<&String>, Prepared, &Grades)> = Vec::new();
     for (id, grades) in &j.needs {
         if let Some(n) = needs.get(id.as_str()) {
             items.push((
@@ -860,21 +1029,6 @@ fn push_graded(examples: &mut Vec<Example>, x: Vec<f64>, g: u8, group: u64) {
             group,
         });
     }
-}
-
-/// A ranked enterprise's commissioner features, in [`super::commissioners::WEIGHTS`] order.
-fn commissioner_row(
-    r: &super::commissioners::RankedEnterprise,
-) -> [f64; super::commissioners::WEIGHTS.len()] {
-    let mut v = [0.0; super::commissioners::WEIGHTS.len()];
-    for (slot, (name, _)) in v.iter_mut().zip(super::commissioners::WEIGHTS) {
-        *slot = r
-            .features
-            .iter()
-            .find(|f| f.name == name)
-            .map_or(0.0, |f| f.value);
-    }
-    v
 }
 
 /// One labelled pseudo-document per technology concept of the thesaurus.
@@ -1058,222 +1212,237 @@ async fn evaluate_active(
     Ok(evaluate(&rescored, |f| active.score(f).score))
 }
 
-/// Fits the commissioner → enterprise model from commissioner feedback (accepted
-/// positive; contacted without acceptance, or rejected, negative; a few retrieved but
-/// never-contacted enterprises weak negatives), holding out a fifth of the commissioners.
-/// `None` when there are fewer than 20 acceptances.
-async fn commissioner_head(
-    store: &Store,
-    index: &Arc<SearchIndex>,
-    pairs: &HashMap<(String, String), Outcome>,
-    opts: &TrainOptions,
-) -> Result<Option<crate::rank::model::LinearHead>, TrainingError> {
-    use super::commissioners::{CommissionerRanker, Scope, WEIGHTS, rank_enterprises};
-    let positives = pairs.values().filter(|o| **o >= Outcome::Accepted).count();
-    let judged_positives = opts.judgments.as_ref().map_or(0, |j| {
-        j.commissioners
-            .values()
-            .flat_map(|g| g.values())
-            .filter(|g| **g >= 2)
-            .count()
-    });
-    if positives + judged_positives < 20 {
-        return Ok(None);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Record;
+    use crate::domain::validate::check;
+
+    fn provider(id: &str, text: &str) -> Provider {
+        let v = serde_json::json!({
+            "kind": "provider", "id": id, "name": text,
+            "services": ["pilot_scale"], "fields": ["new_materials"],
+        });
+        match check(&v, None).expect("valid provider").record {
+            Record::Entity(Entity::Provider(p)) => p,
+            other => panic!("not a provider: {other:?}"),
+        }
     }
-    let mut by_c: BTreeMap<&str, HashMap<&str, Outcome>> = BTreeMap::new();
-    for ((c, e), o) in pairs {
-        by_c.entry(c.as_str()).or_default().insert(e.as_str(), *o);
+
+    fn feedback(need: &str, provider: &str, event: &str, rank: Option<u32>) -> Feedback {
+        let mut v = serde_json::json!({
+            "need_id": need, "provider_id": provider, "event": event, "actor": "enterprise",
+        });
+        if let Some(r) = rank {
+            v["rank"] = r.into();
+        }
+        serde_json::from_value(v).expect("feedback")
     }
-    if by_c.len() > opts.max_commissioners {
-        let mut ids: Vec<&str> = by_c.keys().copied().collect();
-        ids.sort_by_key(|c| hash_of(c, 31));
-        let keep: HashSet<&str> = ids.into_iter().take(opts.max_commissioners).collect();
-        by_c.retain(|c, _| keep.contains(c));
+
+    fn log(outcome: Outcome, best_rank: Option<u32>) -> PairLog {
+        PairLog { outcome, best_rank }
     }
-    let ids: Vec<&str> = by_c.keys().copied().collect();
-    let cs = store.get_many(EntityKind::Commissioner, &ids).await?;
-    let open = store.open_need_counts().await?;
-    let mut examples = Vec::new();
-    let mut tests: Vec<Vec<([f64; WEIGHTS.len()], u8)>> = Vec::new();
-    let mut trained = 0usize;
-    for (cid, logged) in &by_c {
-        let Some(Entity::Commissioner(c)) = cs.get(*cid) else {
-            continue;
-        };
-        let ranked = rank_enterprises(
-            index,
-            c,
-            &open,
-            Scope::default(),
-            CommissionerRanker::Baseline,
-        )?;
-        let rows: Vec<([f64; WEIGHTS.len()], Option<Outcome>, u64)> = ranked
-            .iter()
-            .map(|r| {
-                let id = r.enterprise.id.as_str();
-                (
-                    commissioner_row(r),
-                    logged.get(id).copied(),
-                    hash_of(id, hash_of(cid, 23)),
-                )
-            })
+
+    /// The split is pinned (a stable hash of the id, not `DefaultHasher`), takes about
+    /// the share asked for, and grows with it: a need in the 10 % split is in the 20 %.
+    #[test]
+    fn the_train_test_split_is_a_stable_hash_of_the_id() {
+        let test: Vec<usize> = (0..20)
+            .filter(|i| is_test_need(&format!("N-{i}"), 0.2))
             .collect();
-        if is_test_need(cid, opts.test_share) {
-            tests.push(
-                rows.iter()
-                    .map(|(v, o, _)| {
-                        (
-                            *v,
-                            if o.is_some_and(|o| o >= Outcome::Accepted) {
-                                2
-                            } else {
-                                0
-                            },
-                        )
-                    })
-                    .collect(),
-            );
-            continue;
-        }
-        trained += 1;
-        let mut unseen: Vec<&([f64; WEIGHTS.len()], Option<Outcome>, u64)> =
-            rows.iter().filter(|r| r.1.is_none()).collect();
-        unseen.sort_by_key(|r| r.2);
-        for (v, o, _) in &rows {
-            match o {
-                Some(o) if *o >= Outcome::Accepted => examples.push(Example {
-                    x: v.to_vec(),
-                    label: true,
-                    weight: 1.0,
-                    group: hash_of(cid, 0),
-                }),
-                Some(_) => examples.push(Example {
-                    x: v.to_vec(),
-                    label: false,
-                    weight: 0.5,
-                    group: hash_of(cid, 0),
-                }),
-                None => {}
+        assert_eq!(test, [0, 4, 10, 14]);
+        let n = (0..10_000)
+            .filter(|i| is_test_need(&format!("N-{i}"), 0.2))
+            .count();
+        assert_eq!(n, 1965);
+        for i in 0..2_000 {
+            let id = format!("N-{i}");
+            if is_test_need(&id, 0.1) {
+                assert!(is_test_need(&id, 0.2), "{id}");
             }
         }
-        for (v, _, _) in unseen.into_iter().take(10) {
-            examples.push(Example {
-                x: v.to_vec(),
-                label: false,
-                weight: opts.weak_weight,
-                group: hash_of(cid, 0),
-            });
-        }
+        assert!(!is_test_need("N-0", 0.0));
+        assert!(is_test_need("N-1", 1.0));
     }
-    // Graded judgments of commissioners (hand-written corpora): soft labels, as for needs.
-    if let Some(j) = &opts.judgments {
-        let ids: Vec<&str> = j.commissioners.keys().map(String::as_str).collect();
-        let judged_cs = store.get_many(EntityKind::Commissioner, &ids).await?;
-        for (cid, grades) in &j.commissioners {
-            let Some(Entity::Commissioner(c)) = judged_cs.get(cid) else {
-                continue;
-            };
-            let ranked = rank_enterprises(
-                index,
-                c,
-                &open,
-                Scope::default(),
-                CommissionerRanker::Baseline,
-            )?;
-            let group = hash_of(cid, 0);
-            if is_test_need(cid, opts.test_share) {
-                tests.push(
-                    ranked
-                        .iter()
-                        .map(|r| {
-                            let g = grades.get(r.enterprise.id.as_str()).copied().unwrap_or(0);
-                            (commissioner_row(r), g)
-                        })
-                        .collect(),
-                );
-                continue;
-            }
-            trained += 1;
-            let mut unseen = 0;
-            for r in &ranked {
-                let v = commissioner_row(r).to_vec();
-                match grades.get(r.enterprise.id.as_str()) {
-                    Some(g) => push_graded(&mut examples, v, *g, group),
-                    None if unseen < 10 => {
-                        unseen += 1;
-                        examples.push(Example {
-                            x: v,
-                            label: false,
-                            weight: opts.weak_weight,
-                            group,
-                        });
-                    }
-                    None => {}
-                }
-            }
+
+    /// Each pair keeps its strongest outcome and its best (smallest) rank shown; only
+    /// training needs' feedback reaches the training aggregates.
+    #[test]
+    fn feedback_events_keep_the_strongest_outcome_and_best_rank() {
+        let mut stats = FeedbackStats::new(Vec::new());
+        let mut pairs = HashMap::new();
+        // N-0 is a test need at 0.2, N-1 a training need.
+        for f in [
+            feedback("N-1", "P-1", "impression", Some(5)),
+            feedback("N-1", "P-1", "impression", Some(2)),
+            feedback("N-1", "P-1", "accepted", None),
+            feedback("N-1", "P-1", "click", Some(1)),
+            feedback("N-1", "P-2", "rejected", None),
+            feedback("N-1", "P-2", "impression", Some(3)),
+            feedback("N-0", "P-3", "deal", None),
+        ] {
+            add_event(&f, 0.2, &mut stats, &mut pairs);
         }
+        let get = |n: &str, p: &str| pairs[&(n.to_string(), p.to_string())];
+        assert_eq!(get("N-1", "P-1").outcome, Outcome::Accepted);
+        assert_eq!(
+            get("N-1", "P-1").best_rank,
+            Some(2),
+            "clicks do not count as shown"
+        );
+        assert_eq!(get("N-1", "P-2").outcome, Outcome::Rejected);
+        assert_eq!(get("N-1", "P-2").best_rank, Some(3));
+        assert_eq!(get("N-0", "P-3").outcome, Outcome::Deal);
+        assert_eq!(stats.pair("N-1", "P-1"), (true, true));
+        assert_eq!(
+            stats.pair("N-0", "P-3"),
+            (false, false),
+            "a test need's feedback"
+        );
     }
-    let directions = vec![1i8; WEIGHTS.len()];
-    let fitted = match fit_with_prior(&examples, &opts.fit, None, &directions) {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::warn!(error = %e, "commissioner model not trained");
-            return Ok(None);
-        }
-    };
-    let names: Vec<String> = WEIGHTS.iter().map(|(n, _)| n.to_string()).collect();
-    let mut head = crate::rank::model::LinearHead {
-        feature_names: names,
-        mean: fitted.mean,
-        std: fitted.std,
-        weights: fitted.weights,
-        bias: fitted.bias,
-        metrics: BTreeMap::new(),
-        trained_on: (trained, examples.len()),
-    };
-    let eval = |score: &dyn Fn(&[f64; WEIGHTS.len()]) -> f64| -> RankerMetrics {
-        let mut ndcgs = Vec::new();
-        let mut rrs = Vec::new();
-        let mut labelled = Vec::new();
-        for t in &tests {
-            let mut s: Vec<(f64, usize, u8)> = t
-                .iter()
-                .enumerate()
-                .map(|(i, (v, g))| (score(v), i, *g))
-                .collect();
-            s.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let ids: Vec<String> = s.iter().map(|x| x.1.to_string()).collect();
-            let grades: HashMap<String, u8> = s
-                .iter()
-                .filter(|x| x.2 > 0)
-                .map(|x| (x.1.to_string(), x.2))
-                .collect();
-            let ranked: Vec<&str> = ids.iter().map(String::as_str).collect();
-            if let Some(n) = ndcg_at(&ranked, &grades, 10) {
-                ndcgs.push(n);
-                rrs.push(reciprocal_rank(&ranked, &grades, 1));
-            }
-            labelled.extend(s.iter().map(|x| (x.0, x.2 > 0)));
-        }
-        RankerMetrics {
-            auc: auc(&labelled),
-            ndcg_at_10: mean(ndcgs.iter().copied()),
-            mrr: mean(rrs),
-            needs: ndcgs.len(),
-        }
-    };
-    let named = |v: &[f64; WEIGHTS.len()]| -> Vec<(&'static str, f64)> {
-        WEIGHTS
+
+    /// Labels and weights of the feedback examples: accepted and deals positive, weighted
+    /// by the inverse propensity of the best rank shown (the last one beyond the table);
+    /// rejections negative at 1; shown only, and retrieved never shown, weak negatives;
+    /// clicked or contacted without an outcome left out. One group per need.
+    #[test]
+    fn training_examples_carry_the_documented_labels_and_weights() {
+        let analyzer = Analyzer::new();
+        let stats = FeedbackStats::new(Vec::new());
+        let ranker = Ranker::Baseline;
+        let ctx = Context {
+            ranker: &ranker,
+            stats: &stats,
+            analyzer: &analyzer,
+        };
+        let text = "石墨烯涂层中试";
+        let req = MatchRequest::new(None, Some(text.into()), Ranker::Baseline);
+        let prepared = prepare_text(text, &req, &analyzer, None);
+        let ids = ["P-a", "P-b", "P-c", "P-d", "P-e", "P-f", "P-g"];
+        let cands: Vec<Candidate> = ids
             .iter()
-            .map(|(n, _)| *n)
-            .zip(v.iter().copied())
-            .collect()
-    };
-    let learned = eval(&|v| head.score(&named(v)).score);
-    let baseline = eval(&|v| WEIGHTS.iter().zip(v).map(|((_, w), x)| w * x).sum::<f64>());
-    let bm25 = eval(&|v| v[3]);
-    head.metrics.insert("learned".into(), learned);
-    head.metrics.insert("baseline".into(), baseline);
-    head.metrics.insert("bm25".into(), bm25);
-    Ok(Some(head))
+            .map(|id| Candidate::of(Arc::new(provider(id, "石墨烯涂层中试基地")), 0, 0.5))
+            .collect();
+        let logged: HashMap<&str, PairLog> = [
+            ("P-a", log(Outcome::Deal, Some(3))),
+            ("P-b", log(Outcome::Accepted, None)),
+            ("P-c", log(Outcome::Rejected, Some(1))),
+            ("P-d", log(Outcome::Shown, Some(2))),
+            ("P-e", log(Outcome::Engaged, Some(1))),
+            ("P-g", log(Outcome::Accepted, Some(40))),
+        ]
+        .into_iter()
+        .collect();
+        let propensity = [1.0, 1.0, 0.8, 0.5, 0.25];
+        let opts = TrainOptions::default();
+        let mut out = Vec::new();
+        training_examples(
+            ctx,
+            &prepared,
+            "N-1",
+            &cands,
+            &logged,
+            &propensity,
+            &opts,
+            &mut out,
+        );
+        let got: Vec<(bool, f64)> = out.iter().map(|e| (e.label, e.weight)).collect();
+        assert_eq!(
+            got,
+            [
+                (true, 2.0),  // P-a: deal at rank 3, 1 / 0.5
+                (true, 1.0),  // P-b: accepted, never shown
+                (false, 1.0), // P-c: rejected
+                (false, 0.3), // P-d: shown only
+                (false, 0.3), // P-f: retrieved, never shown
+                (true, 4.0),  // P-g: rank 40, the last propensity 0.25
+            ]
+        );
+        assert!(out.iter().all(|e| e.group == hash_of("N-1", 0)));
+        assert!(out.iter().all(|e| e.x.len() == NAMES.len()));
+    }
+
+    /// A graded pair is split into a positive weighted by NDCG's gain and a negative with
+    /// the rest.
+    #[test]
+    fn graded_pairs_become_soft_labels() {
+        let mut ex = Vec::new();
+        for g in 0..=3u8 {
+            push_graded(&mut ex, vec![f64::from(g)], g, 9);
+        }
+        let got: Vec<(f64, bool, f64)> = ex.iter().map(|e| (e.x[0], e.label, e.weight)).collect();
+        assert_eq!(
+            got,
+            [
+                (0.0, false, 1.0),
+                (1.0, true, 1.0 / 7.0),
+                (1.0, false, 1.0 - 1.0 / 7.0),
+                (2.0, true, 3.0 / 7.0),
+                (2.0, false, 1.0 - 3.0 / 7.0),
+                (3.0, true, 1.0),
+            ]
+        );
+        assert!(ex.iter().all(|e| e.group == 9));
+    }
+
+    /// A test need ranks every retrieved candidate; a training need its logged pairs and
+    /// the first `unseen` others by the stable hash; logged pairs not retrieved come last
+    /// with BM25 0.
+    #[test]
+    fn candidates_of_a_feedback_need() {
+        let retrieved = [
+            ("P-1", 1.0),
+            ("P-2", 0.8),
+            ("P-3", 0.5),
+            ("P-4", 0.2),
+            ("P-5", 0.1),
+        ];
+        let logs = vec![
+            ("P-2".to_string(), log(Outcome::Accepted, Some(1))),
+            ("P-9".to_string(), log(Outcome::Rejected, None)),
+        ];
+        let logged: HashMap<&str, PairLog> = logs.iter().map(|(p, l)| (p.as_str(), *l)).collect();
+        let test = wanted_candidates("N-1", true, &retrieved, &logs, &logged, 2);
+        assert_eq!(
+            test,
+            [
+                ("P-1", 1.0),
+                ("P-2", 0.8),
+                ("P-3", 0.5),
+                ("P-4", 0.2),
+                ("P-5", 0.1),
+                ("P-9", 0.0)
+            ]
+        );
+        let train = wanted_candidates("N-1", false, &retrieved, &logs, &logged, 2);
+        let mut unseen = ["P-1", "P-3", "P-4", "P-5"];
+        unseen.sort_by_key(|p| hash_of(p, hash_of("N-1", 17)));
+        let ids: Vec<&str> = train.iter().map(|x| x.0).collect();
+        assert_eq!(ids, ["P-2", unseen[0], unseen[1], "P-9"]);
+        assert_eq!(train[0].1, 0.8);
+        assert_eq!(train[3].1, 0.0);
+    }
+
+    fn metrics(ndcg: f64) -> RankerMetrics {
+        RankerMetrics {
+            auc: Some(0.7),
+            ndcg_at_10: ndcg,
+            mrr: 0.5,
+            needs: 10,
+        }
+    }
+
+    /// Promotion: forced, or no active model, or a better NDCG@10 than the active one.
+    #[test]
+    fn a_new_model_is_promoted_only_when_better() {
+        let mut m = BTreeMap::from([("learned".to_string(), metrics(0.6))]);
+        assert!(decide(&m, false).0, "no active model");
+        m.insert("active".into(), metrics(0.6));
+        let (promoted, why) = decide(&m, false);
+        assert!(!promoted, "equal is not better");
+        assert!(why.contains("未启用"), "{why}");
+        assert!(decide(&m, true).0, "forced");
+        m.insert("active".into(), metrics(0.59));
+        assert!(decide(&m, false).0);
+    }
 }
