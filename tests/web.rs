@@ -77,7 +77,7 @@ async fn the_vocabulary_needs_a_key_of_any_role_on_a_closed_server() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(&paths(dir.path())).await.unwrap();
     let (id, secret, full) = new_key().unwrap();
-    app.store
+    app.store()
         .create_key(&id, &secret_sha(&secret), "enterprise", Some("E-1"))
         .await
         .unwrap();
