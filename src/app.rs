@@ -85,8 +85,10 @@ pub struct App {
     need_seq: Arc<AtomicI64>,
     /// Recent first screens, for exposure control.
     pub exposure: Arc<Mutex<Exposure>>,
-    /// How strongly exposure lowers scores (from the environment).
+    /// How strongly exposure lowers scores (default; [`App::with_policy`] sets it).
     pub exposure_policy: ExposurePolicy,
+    /// The commissioner ranking's priority boost when a request gives none (default 0).
+    pub priority_boost: f64,
     /// A published model version that could not be adopted (not retried every tick).
     model_refused: Arc<Mutex<Option<String>>>,
     /// Records imported through this process's HTTP paths, by outcome (for `/metrics`).
@@ -209,7 +211,8 @@ impl App {
             stats_seq: Arc::new(AtomicI64::new(0)),
             need_seq: Arc::new(AtomicI64::new(need_seq)),
             exposure: Arc::new(Mutex::new(Exposure::default())),
-            exposure_policy: ExposurePolicy::from_env(),
+            exposure_policy: ExposurePolicy::default(),
+            priority_boost: 0.0,
             model_refused: Arc::new(Mutex::new(None)),
             imports: Arc::default(),
             store_file: None,
@@ -258,6 +261,16 @@ impl App {
             "store and index open"
         );
         Ok(app)
+    }
+
+    /// The same services with this matching policy (exposure control, the default
+    /// priority boost), as `duijie serve`'s settings give them.
+    pub fn with_policy(self, exposure: ExposurePolicy, priority_boost: f64) -> App {
+        App {
+            exposure_policy: exposure,
+            priority_boost,
+            ..self
+        }
     }
 
     /// Whether the store holds no entities.

@@ -11,4 +11,5 @@ pub mod matching;
 pub mod rank;
 pub mod rng;
 pub mod search;
+pub mod settings;
 pub mod store;

@@ -19,7 +19,7 @@ use crate::domain::{Commissioner, Entity, EntityKind, Field, Need, Provider, Pro
 use crate::matching::brokers::{self, GAP_SCORE, Gap, Lead};
 use crate::matching::commissioners::{
     AssignScope, AssignmentPlan, CommissionerRanker, RankedEnterprise, Scope, plan_assignment,
-    priority_boost_from_env, rank_enterprises,
+    rank_enterprises,
 };
 use crate::matching::{Context, overview};
 use crate::rank::{FeatureContribution, Ranker, RankerName};
@@ -133,9 +133,9 @@ fn commissioner_ranker(name: Option<&str>) -> Result<RankerName, ApiError> {
     }
 }
 
-fn boost_of(raw: Option<f64>) -> Result<f64, ApiError> {
+fn boost_of(app: &App, raw: Option<f64>) -> Result<f64, ApiError> {
     match raw {
-        None => Ok(priority_boost_from_env()),
+        None => Ok(app.priority_boost),
         Some(b) if b.is_finite() && (0.0..=10.0).contains(&b) => Ok(b),
         Some(b) => Err(ApiError::bad_request(
             "invalid_value",
@@ -174,7 +174,7 @@ async fn enterprises_for(
     let c = commissioner(&app, &id).await?;
     let limit = limit_of(p.limit, 10);
     let name = commissioner_ranker(p.ranker.as_deref())?;
-    let boost = boost_of(p.priority_boost)?;
+    let boost = boost_of(&app, p.priority_boost)?;
     let open = app.store.open_need_counts().await?;
     let include_neighbours = p.include_neighbours.unwrap_or(false);
     let (ranked, ranker_name): (Vec<RankedEnterprise>, &str) = {
