@@ -196,7 +196,7 @@ impl App {
         let analyzer = Arc::new(
             tokio::task::spawn_blocking(Analyzer::new)
                 .await
-                .map_err(|e| IndexError::Task(e.to_string()))?,
+                .map_err(IndexError::from)?,
         );
         let index = Arc::new(SearchIndex::open(&paths.index_dir(), analyzer)?);
         let models = Arc::new(ModelRegistry::open(&paths.models_dir())?);

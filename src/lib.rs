@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod domain;
+pub mod error_code;
 pub mod ingest;
 pub mod matching;
 pub mod rank;

@@ -3,6 +3,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::error::Code;
 use super::extract::Json;
 use super::searches::list;
 use crate::app::App;
@@ -58,7 +59,7 @@ struct FilterBody {
 /// Parses a list of codes from a JSON array.
 fn codes<T>(
     raw: &[String],
-    code: &'static str,
+    code: Code,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Vec<T>, ApiError> {
     list(&Some(raw.join(",")), code, parse)
@@ -68,7 +69,7 @@ fn codes<T>(
 pub(super) fn place(raw: &str, field: &str) -> Result<Place, ApiError> {
     Place::parse(raw)
         .map(|p| p.place)
-        .map_err(|e| ApiError::bad_request("invalid_district", e).with_field(field))
+        .map_err(|e| ApiError::bad_request(Code::InvalidDistrict, e).with_field(field))
 }
 
 async fn match_need(
@@ -89,14 +90,16 @@ async fn match_need(
     // hand-weighted baseline stands in for it, and the answer's `ranker` says so.
     let name = match b.ranker.as_deref() {
         None | Some("") => RankerName::Learned,
-        Some(r) => RankerName::parse(r).map_err(|e| ApiError::bad_request("unknown_ranker", e))?,
+        Some(r) => {
+            RankerName::parse(r).map_err(|e| ApiError::bad_request(Code::UnknownRanker, e))?
+        }
     };
     let ranker = app.ranker(name, b.model_version.as_deref().filter(|v| !v.is_empty()))?;
     let service = match b.service.as_deref() {
         None | Some("") => None,
-        Some(s) => {
-            Some(Service::parse(s).map_err(|e| ApiError::bad_request("unknown_service_code", e))?)
-        }
+        Some(s) => Some(
+            Service::parse(s).map_err(|e| ApiError::bad_request(Code::UnknownServiceCode, e))?,
+        ),
     };
     let district = match b.district.as_deref() {
         None | Some("") => None,
@@ -106,24 +109,24 @@ async fn match_need(
         && !(budget.is_finite() && budget >= 0.0)
     {
         return Err(
-            ApiError::bad_request("invalid_value", "budget_wan 应为非负数")
+            ApiError::bad_request(Code::InvalidValue, "budget_wan 应为非负数")
                 .with_field("budget_wan"),
         );
     }
     let mut provider_types = codes(
         &b.provider_types,
-        "unknown_provider_type",
+        Code::UnknownProviderType,
         ProviderType::parse,
     )?;
     provider_types.extend(codes(
         &b.filter.provider_types,
-        "unknown_provider_type",
+        Code::UnknownProviderType,
         ProviderType::parse,
     )?);
     let filter = ProviderFilter {
         provider_types,
-        services: codes(&b.filter.services, "unknown_service_code", Service::parse)?,
-        fields: codes(&b.filter.fields, "unknown_field_code", Field::parse)?,
+        services: codes(&b.filter.services, Code::UnknownServiceCode, Service::parse)?,
+        fields: codes(&b.filter.fields, Code::UnknownFieldCode, Field::parse)?,
         districts: b
             .filter
             .districts
@@ -135,7 +138,7 @@ async fn match_need(
     };
     let mut req = MatchRequest::new(b.need_id.filter(|s| !s.is_empty()), b.text, ranker);
     req.service = service;
-    req.fields = codes(&b.fields, "unknown_field_code", Field::parse)?;
+    req.fields = codes(&b.fields, Code::UnknownFieldCode, Field::parse)?;
     req.district = district;
     req.budget_wan = b.budget_wan;
     req.near = b.near;

@@ -2,6 +2,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::error::Code;
 use crate::app::App;
 use crate::matching::training::{TrainOptions, TrainReport, train};
 use axum::extract::State;
@@ -35,7 +36,7 @@ async fn reload(State(app): State<App>, who: Principal) -> Result<Json<Value>, A
     let version = tokio::task::spawn_blocking(move || models.reload())
         .await
         .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::conflict("model_unreadable", format!("无法载入模型：{e}")))?;
+        .map_err(|e| ApiError::conflict(Code::ModelUnreadable, format!("无法载入模型：{e}")))?;
     // Replicas sharing the store follow it.
     app.publish_model().await?;
     Ok(Json(json!({"active": version})))
@@ -62,31 +63,24 @@ async fn train_now(
         TrainBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request("invalid_json", format!("请求体不是合法的 JSON：{e}"))
+            ApiError::bad_request(Code::InvalidJson, format!("请求体不是合法的 JSON：{e}"))
         })?
     };
     let test_share = b.test_share.unwrap_or(0.2);
     if !(0.05..=0.9).contains(&test_share) {
         return Err(ApiError::bad_request(
-            "invalid_value",
+            Code::InvalidValue,
             format!("test_share 应在 0.05 到 0.9 之间，实际 {test_share}"),
         ));
     }
     let _one = TRAINING.try_lock().map_err(|_| {
-        ApiError::conflict("training_in_progress", "已有训练任务在进行，请稍后再试")
+        ApiError::conflict(Code::TrainingInProgress, "已有训练任务在进行，请稍后再试")
     })?;
     let opts = TrainOptions {
         force: b.force,
         test_share,
         ..TrainOptions::default()
     };
-    let report = train(&app.store, &app.index, &app.models, &opts)
-        .await
-        .map_err(|e| match e {
-            crate::matching::training::TrainingError::Fit(msg) => {
-                ApiError::conflict("not_enough_feedback", format!("无法训练：{msg}"))
-            }
-            other => ApiError::internal(&other),
-        })?;
+    let report = train(&app.store, &app.index, &app.models, &opts).await?;
     Ok(Json(report))
 }

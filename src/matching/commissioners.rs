@@ -252,8 +252,10 @@ pub fn rank_enterprises(
         .unwrap_or(&none);
     let mut out = Vec::new();
     for (doc, bm25) in docs {
-        let e: Enterprise = serde_json::from_str(&doc)
-            .map_err(|err| IndexError::Task(format!("stored enterprise does not parse: {err}")))?;
+        let e: Enterprise = serde_json::from_str(&doc).map_err(|err| IndexError::BadDocument {
+            what: "enterprise",
+            detail: err.to_string(),
+        })?;
         let open_count = open_needs.get(e.id.as_str()).copied().unwrap_or(0);
         let district_match = district_match(c, &e);
         if scope.serving {

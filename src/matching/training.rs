@@ -137,6 +137,9 @@ pub enum TrainingError {
     /// The model could not be written.
     #[error(transparent)]
     Model(#[from] crate::rank::ModelError),
+    /// A fitting task panicked or was cancelled (a bug, not a lack of data).
+    #[error("a training task failed: {0}")]
+    Worker(tokio::task::JoinError),
 }
 
 /// The strongest outcome seen for a pair.
@@ -274,7 +277,7 @@ pub async fn train(
             fit_text_and_fields(&analyzer2, &p2, &n2, &enterprises, &opts2)
         })
         .await
-        .map_err(|e| TrainingError::Fit(e.to_string()))??;
+        .map_err(TrainingError::Worker)??;
     // A text model fitted on fewer documents than the active model's is a worse one (a
     // latent space from a few hundred texts is noise), and the active model's weights —
     // the prior — were learned on its own text features: until the store's corpus is at
@@ -430,9 +433,8 @@ pub async fn train(
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(IndexError::Task("training worker panicked".into()))
-                    })
+                    h.join()
+                        .unwrap_or_else(|_| Err(IndexError::WorkerPanicked("training")))
                 })
                 .collect()
         });
