@@ -90,7 +90,7 @@ async fn list(
 ) -> Result<Json2, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     if let Some(s) = &q.status {
-        NeedStatus::parse(s).map_err(|e| ApiError::bad_request(Code::UnknownStatus, e))?;
+        NeedStatus::parse(s).map_err(ApiError::from)?;
     }
     let filter = ListFilter {
         enterprise_id: q.enterprise_id,

@@ -391,6 +391,13 @@ impl From<MatchError> for ApiError {
     }
 }
 
+/// A value a domain parser refused, in a request's parameters: 400 with the parser's code.
+impl From<Coded> for ApiError {
+    fn from(e: Coded) -> ApiError {
+        ApiError::bad_request(e.code, e.message)
+    }
+}
+
 impl From<TrainingError> for ApiError {
     fn from(e: TrainingError) -> ApiError {
         match e {

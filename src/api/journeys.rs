@@ -130,7 +130,7 @@ struct EnterpriseExplanation {
 fn commissioner_ranker(name: Option<&str>) -> Result<RankerName, ApiError> {
     match name {
         None | Some("") => Ok(RankerName::Learned),
-        Some(r) => RankerName::parse(r).map_err(|e| ApiError::bad_request(Code::UnknownRanker, e)),
+        Some(r) => RankerName::parse(r).map_err(ApiError::from),
     }
 }
 
@@ -249,11 +249,7 @@ async fn assign(
             .filter(|d| !d.trim().is_empty())
             .map(|d| place(d, "districts"))
             .collect::<Result<_, _>>()?,
-        fields: list(
-            &Some(b.fields.join(",")),
-            Code::UnknownFieldCode,
-            Field::parse,
-        )?,
+        fields: list(&Some(b.fields.join(",")), Field::parse)?,
         min_score: b.min_score.unwrap_or(0.0).clamp(0.0, 1.0),
     };
     let name = commissioner_ranker(b.ranker.as_deref())?;
@@ -424,7 +420,7 @@ async fn gaps(
         None | Some("") => Vec::new(),
         Some(d) => vec![place(d, "district")?.name().to_string()],
     };
-    let fields = list(&p.field, Code::UnknownFieldCode, Field::parse)?;
+    let fields = list(&p.field, Field::parse)?;
     let found = gaps_in(
         &app,
         who.viewer.clone(),

@@ -2,7 +2,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
-use super::error::Code;
+use super::error::{Code, Coded};
 use super::extract::Query;
 use crate::app::App;
 use crate::domain::{EntityKind, Field, NeedStatus, Place, ProviderType, Service};
@@ -40,15 +40,14 @@ struct Params {
 /// Splits a comma-separated parameter and parses each value.
 pub(super) fn list<T>(
     raw: &Option<String>,
-    code: Code,
-    parse: impl Fn(&str) -> Result<T, String>,
+    parse: impl Fn(&str) -> Result<T, Coded>,
 ) -> Result<Vec<T>, ApiError> {
     raw.as_deref()
         .unwrap_or("")
         .split([',', '，'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| parse(s).map_err(|e| ApiError::bad_request(code, e)))
+        .map(|s| parse(s).map_err(ApiError::from))
         .collect()
 }
 
@@ -78,18 +77,14 @@ async fn search(
     };
     let limit = p.limit.unwrap_or(20).clamp(1, MAX_LIMIT);
     let filter = Filter {
-        kinds: list(&p.kind, Code::UnknownKind, EntityKind::parse)?,
-        provider_types: list(
-            &p.provider_type,
-            Code::UnknownProviderType,
-            ProviderType::parse,
-        )?,
-        districts: list(&p.district, Code::InvalidDistrict, |d| {
+        kinds: list(&p.kind, EntityKind::parse)?,
+        provider_types: list(&p.provider_type, ProviderType::parse)?,
+        districts: list(&p.district, |d| {
             Place::parse(d).map(|p| p.place.name().to_string())
         })?,
-        fields: list(&p.field, Code::UnknownFieldCode, Field::parse)?,
-        services: list(&p.service, Code::UnknownServiceCode, Service::parse)?,
-        statuses: list(&p.status, Code::UnknownStatus, NeedStatus::parse)?,
+        fields: list(&p.field, Field::parse)?,
+        services: list(&p.service, Service::parse)?,
+        statuses: list(&p.status, NeedStatus::parse)?,
     };
     let req = SearchRequest {
         text,

@@ -9,7 +9,7 @@ use super::vocab::{
     Actor, Certification, EntityKind, FeedbackEvent, Field, NeedStatus, ProviderType, Service,
     Visibility,
 };
-use crate::error_code::Code;
+use crate::error_code::{Code, Coded};
 use serde_json::{Map, Value};
 
 /// Why a record was rejected.
@@ -31,6 +31,11 @@ impl Invalid {
             field: field.map(str::to_string),
             detail: detail.into(),
         }
+    }
+
+    /// A field's value that a domain parser refused, with the parser's code.
+    pub fn of(key: &str, e: Coded) -> Invalid {
+        Invalid::new(e.code, Some(key), format!("字段 {key}：{}", e.message))
     }
 }
 
@@ -90,9 +95,7 @@ impl<'a> Reader<'a> {
     fn opt_id(&self, key: &str) -> Result<Option<Id>, Invalid> {
         match self.opt_str(key)? {
             None => Ok(None),
-            Some(s) => Id::parse(&s)
-                .map(Some)
-                .map_err(|e| Invalid::new(Code::InvalidId, Some(key), format!("字段 {key}：{e}"))),
+            Some(s) => Id::parse(&s).map(Some).map_err(|e| Invalid::of(key, e)),
         }
     }
 
@@ -126,13 +129,11 @@ impl<'a> Reader<'a> {
     fn codes<T: PartialEq>(
         &self,
         key: &str,
-        code: Code,
-        parse: impl Fn(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, Coded>,
     ) -> Result<Vec<T>, Invalid> {
         let mut out = Vec::new();
         for s in self.str_list(key)? {
-            let v =
-                parse(&s).map_err(|e| Invalid::new(code, Some(key), format!("字段 {key}：{e}")))?;
+            let v = parse(&s).map_err(|e| Invalid::of(key, e))?;
             if !out.contains(&v) {
                 out.push(v);
             }
@@ -143,24 +144,20 @@ impl<'a> Reader<'a> {
     fn opt_code<T>(
         &self,
         key: &str,
-        code: Code,
-        parse: impl Fn(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, Coded>,
     ) -> Result<Option<T>, Invalid> {
         match self.opt_str(key)? {
             None => Ok(None),
-            Some(s) => parse(&s)
-                .map(Some)
-                .map_err(|e| Invalid::new(code, Some(key), format!("字段 {key}：{e}"))),
+            Some(s) => parse(&s).map(Some).map_err(|e| Invalid::of(key, e)),
         }
     }
 
     fn req_code<T>(
         &self,
         key: &str,
-        code: Code,
-        parse: impl Fn(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, Coded>,
     ) -> Result<T, Invalid> {
-        self.opt_code(key, code, parse)?.ok_or_else(|| missing(key))
+        self.opt_code(key, parse)?.ok_or_else(|| missing(key))
     }
 
     fn place(&mut self, key: &str) -> Result<Option<Place>, Invalid> {
@@ -182,8 +179,15 @@ impl<'a> Reader<'a> {
     }
 
     fn parse_place(&mut self, key: &str, s: &str) -> Result<Place, Invalid> {
-        let parsed = Place::parse(s)
-            .map_err(|e| Invalid::new(Code::InvalidValue, Some(key), format!("字段 {key}：{e}")))?;
+        // In a record an unreadable place is `invalid_value` (in a request's parameters,
+        // the parser's own `invalid_district`).
+        let parsed = Place::parse(s).map_err(|e| {
+            Invalid::new(
+                Code::InvalidValue,
+                Some(key),
+                format!("字段 {key}：{}", e.message),
+            )
+        })?;
         if let Some(w) = parsed.warning {
             self.warnings.push(Warning {
                 code: Code::UnknownPlace,
@@ -354,7 +358,7 @@ pub fn check(value: &Value, kind_hint: Option<&str>) -> Result<Checked, Invalid>
         });
     }
     let kind =
-        EntityKind::parse(kind).map_err(|e| Invalid::new(Code::UnknownKind, Some("kind"), e))?;
+        EntityKind::parse(kind).map_err(|e| Invalid::new(e.code, Some("kind"), e.message))?;
     let known = match kind {
         EntityKind::Enterprise => ENTERPRISE_KEYS,
         EntityKind::Need => NEED_KEYS,
@@ -383,7 +387,7 @@ fn keywords(r: &Reader) -> Result<Vec<String>, Invalid> {
 }
 
 fn fields(r: &Reader) -> Result<Vec<Field>, Invalid> {
-    r.codes("fields", Code::UnknownFieldCode, Field::parse)
+    r.codes("fields", Field::parse)
 }
 
 fn enterprise(r: &mut Reader) -> Result<Enterprise, Invalid> {
@@ -430,11 +434,7 @@ fn enterprise(r: &mut Reader) -> Result<Enterprise, Invalid> {
         description: r.opt_str("description")?,
         founded,
         employees: r.count("employees", 10_000_000.0)?,
-        certifications: r.codes(
-            "certifications",
-            Code::UnknownCertification,
-            Certification::parse,
-        )?,
+        certifications: r.codes("certifications", Certification::parse)?,
     })
 }
 
@@ -459,16 +459,16 @@ fn need(r: &mut Reader) -> Result<Need, Invalid> {
         enterprise_id: r.req_id("enterprise_id")?,
         title: r.req_str("title")?,
         description: r.opt_str("description")?,
-        service: r.req_code("service", Code::UnknownServiceCode, Service::parse)?,
+        service: r.req_code("service", Service::parse)?,
         fields: fields(r)?,
         keywords: keywords(r)?,
         district: r.place("district")?,
         budget_wan,
         deadline,
         status: r
-            .opt_code("status", Code::UnknownStatus, NeedStatus::parse)?
+            .opt_code("status", NeedStatus::parse)?
             .unwrap_or(NeedStatus::Open),
-        visibility: r.opt_code("visibility", Code::UnknownVisibility, Visibility::parse)?,
+        visibility: r.opt_code("visibility", Visibility::parse)?,
     })
 }
 
@@ -487,27 +487,19 @@ fn amount(r: &mut Reader, key: &'static str) -> Result<Option<f64>, Invalid> {
 fn provider(r: &mut Reader) -> Result<Provider, Invalid> {
     Ok(Provider {
         id: r.req_id("id")?,
-        provider_type: r.opt_code(
-            "provider_type",
-            Code::UnknownProviderType,
-            ProviderType::parse,
-        )?,
+        provider_type: r.opt_code("provider_type", ProviderType::parse)?,
         name: r.req_str("name")?,
         district: r.place("district")?,
         served_districts: r.places("served_districts")?,
         fields: fields(r)?,
-        services: r.codes("services", Code::UnknownServiceCode, Service::parse)?,
+        services: r.codes("services", Service::parse)?,
         keywords: keywords(r)?,
         description: r.opt_str("description")?,
         capacity: r.count("capacity", 100_000.0)?,
         qualifications: r.str_list("qualifications")?,
         organization: r.opt_str("organization")?,
-        declines_services: r.codes(
-            "declines_services",
-            Code::UnknownServiceCode,
-            Service::parse,
-        )?,
-        declines_fields: r.codes("declines_fields", Code::UnknownFieldCode, Field::parse)?,
+        declines_services: r.codes("declines_services", Service::parse)?,
+        declines_fields: r.codes("declines_fields", Field::parse)?,
         declines_districts: r.places("declines_districts")?,
         min_budget_wan: amount(r, "min_budget_wan")?,
     })
@@ -546,8 +538,8 @@ fn feedback(r: &mut Reader) -> Result<Feedback, Invalid> {
         enterprise_id: r.opt_id("enterprise_id")?,
         commissioner_id: r.opt_id("commissioner_id")?,
         broker_id: r.opt_id("broker_id")?,
-        event: r.req_code("event", Code::UnknownEvent, FeedbackEvent::parse)?,
-        actor: r.req_code("actor", Code::UnknownActor, Actor::parse)?,
+        event: r.req_code("event", FeedbackEvent::parse)?,
+        actor: r.req_code("actor", Actor::parse)?,
         at,
         rank: match r.count("rank", 100_000.0)? {
             Some(0) => {
