@@ -219,7 +219,7 @@ impl App {
         let analyzer = Arc::new(
             tokio::task::spawn_blocking(Analyzer::new)
                 .await
-                .map_err(|e| IndexError::Task(e.to_string()))?,
+                .map_err(IndexError::from)?,
         );
         let index = Arc::new(SearchIndex::open(&paths.index_dir(), analyzer)?);
         let models = Arc::new(ModelRegistry::open(&paths.models_dir())?);
@@ -233,7 +233,7 @@ impl App {
             index.clone(),
             models.clone(),
             stats.clone(),
-            ExposurePolicy::from_env(),
+            ExposurePolicy::default(),
         );
         let app = App {
             store,
@@ -291,6 +291,15 @@ impl App {
             "store and index open"
         );
         Ok(app)
+    }
+
+    /// The same services with this matching policy (exposure control, the default
+    /// priority boost), as `duijie serve`'s settings give them.
+    pub fn with_policy(self, exposure: ExposurePolicy, priority_boost: f64) -> App {
+        App {
+            matcher: self.matcher.with_policy(exposure, priority_boost),
+            ..self
+        }
     }
 
     /// Whether the store holds no entities.

@@ -1,12 +1,16 @@
-//! The command line: parses arguments and settings (defaults < environment `DUIJIE_…`
-//! < flags) and runs one subcommand. Each subcommand is a thin shell around the library.
+//! The command line: the subcommands and their arguments (the settings they share are in
+//! `settings`: defaults < environment `DUIJIE_…` < flags) and running one subcommand. Each subcommand is a thin shell around the library.
 
 use crate::app::{App, Paths, display_dir, open_store};
+use crate::domain::Role;
 use crate::ingest::demo::{DemoConfig, write_world};
 use crate::ingest::{ImportReport, Importer, SourceFormat};
+use crate::matching::training::PriorChoice;
+use crate::rank::RankerName;
 use crate::search::{Analyzer, IndexError, SearchIndex};
+use crate::settings::{DataSettings, ExposureSettings, LogFormat, RecordKind, Settings};
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,77 +20,43 @@ use std::time::{Duration, Instant};
 #[derive(Parser, Debug)]
 #[command(name = "duijie", version, about, long_about = None)]
 pub struct Cli {
-    /// Log format: `text` (default) or `json`.
-    #[arg(long, global = true, env = "DUIJIE_LOG_FORMAT", default_value = "text")]
-    pub log_format: String,
+    /// Log format.
+    #[arg(long, global = true, env = "DUIJIE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter (tracing `EnvFilter` syntax, e.g. `info,tower_http=debug`); default
+    /// `info` for `serve`, `warn` otherwise.
+    #[arg(long, global = true, env = "RUST_LOG", value_parser = log_filter)]
+    pub log_filter: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Where the data lives (shared by every subcommand that touches it).
-#[derive(Args, Debug, Clone)]
-pub struct DataArgs {
-    /// Data directory: the SQLite store `duijie.db` and the search index `index/`
-    /// (default `data`, created when missing; never the current directory, which in a
-    /// checkout holds the index's sources in `index/`).
-    #[arg(long, env = "DUIJIE_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-    /// Store URL (`sqlite:…` or `postgres://…`); overrides the SQLite file in the data directory.
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: Option<String>,
-    /// Where trained rankers live (default: `models/` in the data directory; without an
-    /// active model there, the model shipped in the binary is used).
-    #[arg(long, env = "DUIJIE_MODELS_DIR")]
-    pub models_dir: Option<PathBuf>,
-}
-
-impl DataArgs {
-    fn paths(&self) -> Paths {
-        Paths {
-            data_dir: self.data_dir.clone(),
-            database_url: self.database_url.clone().filter(|s| !s.is_empty()),
-            models_dir: self.models_dir.clone(),
-        }
-    }
+/// A log filter tracing accepts.
+fn log_filter(s: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(s)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
 }
 
 /// The subcommands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP service (loads the demo world into an empty store unless --no-demo).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "DUIJIE_ADDR", default_value = "127.0.0.1:8080")]
-        addr: String,
-        /// Do not load the demo world into an empty store.
-        #[arg(long, env = "DUIJIE_NO_DEMO")]
-        no_demo: bool,
-        /// How often to pick up changes written by other processes, in milliseconds.
-        #[arg(long, env = "DUIJIE_FOLLOW_MS", default_value_t = 1000)]
-        follow_ms: u64,
-        /// DANGEROUS: serve without API keys, every request acting as an admin, even on a
-        /// non-loopback address of a store that never had a key. Refused while keys are
-        /// live, and on a non-loopback address once the store has had a key. Without it,
-        /// open mode is only for loopback and a store that never had a key.
-        #[arg(long)]
-        open: bool,
-        #[command(flatten)]
-        data: DataArgs,
-    },
+    Serve(Box<Settings>),
     /// Import JSONL or CSV files (data-model.md); exit 1 if any line was rejected.
     Import {
         /// Files to import, in order (entities before the records that refer to them).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The record kind of CSV files without a `kind` column (else taken from the file name).
-        #[arg(long)]
-        kind: Option<String>,
+        #[arg(long, value_enum)]
+        kind: Option<RecordKind>,
         /// Print the full report as JSON instead of text.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
-        data: DataArgs,
+        data: DataSettings,
     },
     /// Write the synthetic demo world as JSONL.
     Demo {
@@ -110,12 +80,12 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
         #[command(flatten)]
-        data: DataArgs,
+        data: DataSettings,
     },
     /// Rebuild the search index from the store.
     Reindex {
         #[command(flatten)]
-        data: DataArgs,
+        data: DataSettings,
     },
     /// Train a ranker from the stored feedback; promote it only if it beats the active one.
     Train {
@@ -138,19 +108,19 @@ pub enum Command {
         /// What the fit starts from: `active` (the active model: adjust what you have),
         /// `baseline` (the documented hand weights: how the shipped model is made) or
         /// `none`.
-        #[arg(long, default_value = "active", value_parser = ["active", "baseline", "none"])]
-        prior: String,
+        #[arg(long, value_enum, default_value = "active")]
+        prior: PriorChoice,
         #[command(flatten)]
-        data: DataArgs,
+        data: DataSettings,
     },
     /// Evaluate rankers against a relevance-judgments file (NDCG@10, MRR, Recall@50).
     Eval {
         /// The judgments file (data-model.md format).
         #[arg(long)]
         judgments: PathBuf,
-        /// Only this ranker (`learned`, `baseline`, `bm25`); default all, side by side.
-        #[arg(long)]
-        ranker: Option<String>,
+        /// Only this ranker; default all, side by side.
+        #[arg(long, value_enum)]
+        ranker: Option<RankerName>,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -158,12 +128,14 @@ pub enum Command {
         /// and without it, serving the judged needs one after another.
         #[arg(long)]
         exposure: bool,
+        #[command(flatten)]
+        exposure_settings: ExposureSettings,
         /// Also report field inference on the judged needs without fields and the
         /// judged queries (reference: the fields of the providers graded 3).
         #[arg(long)]
         fields: bool,
         #[command(flatten)]
-        data: DataArgs,
+        data: DataSettings,
     },
     /// API keys: create (printed once, stored hashed), list, revoke.
     Keys {
@@ -178,26 +150,26 @@ pub enum Command {
 pub enum KeysAction {
     /// Create a key; it is printed alone on the last line and never shown again.
     Create {
-        /// `admin`, `commissioner`, `broker`, `enterprise` or `provider`.
-        #[arg(long)]
-        role: String,
+        /// The key's role.
+        #[arg(long, value_enum)]
+        role: Role,
         /// The record the key acts for (required for every role but admin).
         #[arg(long)]
         subject: Option<String>,
         #[command(flatten)]
-        data: DataArgs,
+        data: DataSettings,
     },
     /// List keys (ids, roles, subjects; never secrets).
     List {
         #[command(flatten)]
-        data: DataArgs,
+        data: DataSettings,
     },
     /// Revoke a key by its id (the part after `dj_`, before the second `_`).
     Revoke {
         /// The key id.
         id: String,
         #[command(flatten)]
-        data: DataArgs,
+        data: DataSettings,
     },
 }
 
@@ -208,12 +180,14 @@ pub fn init_logging(cli: &Cli) {
     } else {
         "warn"
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let filter = match &cli.log_filter {
+        Some(f) => tracing_subscriber::EnvFilter::new(f),
+        None => tracing_subscriber::EnvFilter::new(default),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if cli.log_format == "json" {
+    if cli.log_format == LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();
@@ -223,19 +197,16 @@ pub fn init_logging(cli: &Cli) {
 /// Runs a parsed command line; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Serve {
-            addr,
-            no_demo,
-            follow_ms,
-            open,
-            data,
-        } => serve(&data.paths(), &addr, no_demo, follow_ms, open).await,
+        Command::Serve(settings) => serve(&settings).await,
         Command::Import {
             files,
             kind,
             json,
             data,
-        } => import(&data.paths(), &files, kind, json).await,
+        } => {
+            let kind = kind.map(|k| k.code().to_string());
+            import(&data.paths(), &files, kind, json).await
+        }
         Command::Demo {
             out,
             judgments,
@@ -253,11 +224,6 @@ pub async fn run(cli: Cli) -> Result<i32> {
             prior,
             data,
         } => {
-            let prior = match prior.as_str() {
-                "baseline" => crate::matching::training::PriorChoice::Baseline,
-                "none" => crate::matching::training::PriorChoice::None,
-                _ => crate::matching::training::PriorChoice::Active,
-            };
             train(
                 &data.paths(),
                 force,
@@ -274,32 +240,24 @@ pub async fn run(cli: Cli) -> Result<i32> {
             ranker,
             json,
             exposure,
+            exposure_settings,
             fields,
             data,
         } => {
-            eval(
-                &data.paths(),
-                &judgments,
-                ranker.as_deref(),
-                json,
-                exposure,
-                fields,
-            )
-            .await
+            let exposure = exposure.then(|| exposure_settings.policy());
+            eval(&data.paths(), &judgments, ranker, json, exposure, fields).await
         }
         Command::Keys { action } => keys(action).await,
     }
 }
 
 async fn keys(action: KeysAction) -> Result<i32> {
-    use crate::domain::Role;
     match action {
         KeysAction::Create {
             role,
             subject,
             data,
         } => {
-            let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
             let subject = subject
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty());
@@ -369,22 +327,24 @@ async fn keys(action: KeysAction) -> Result<i32> {
     }
 }
 
-async fn serve(
-    paths: &Paths,
-    addr: &str,
-    no_demo: bool,
-    follow_ms: u64,
-    open: bool,
-) -> Result<i32> {
+async fn serve(settings: &Settings) -> Result<i32> {
     use crate::api::auth::Access;
     let started = Instant::now();
-    let app = App::open(paths).await.with_context(|| {
-        format!(
-            "opening the data directory {}",
-            display_dir(&paths.data_dir)
-        )
-    })?;
-    if !no_demo && app.is_empty().await? {
+    let paths = &settings.data.paths();
+    let (addr, open) = (settings.addr, settings.open);
+    let app = App::open(paths)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the data directory {}",
+                display_dir(&paths.data_dir)
+            )
+        })?
+        .with_policy(
+            settings.matching.exposure.policy(),
+            settings.matching.priority_boost,
+        );
+    if !settings.no_demo && app.is_empty().await? {
         eprintln!("存储为空，正在载入演示数据（重庆示例生态）…");
         let report = app.load_demo().await?;
         eprintln!("演示数据已载入：新增 {} 条记录。", report.inserted);
@@ -409,13 +369,14 @@ async fn serve(
         );
         tracing::warn!(addr = %local, "no live API key: every request is refused with 401 until a key is created");
     }
-    let follower = app.follow_changes(Duration::from_millis(follow_ms.max(50)));
+    let follower = app.follow_changes(Duration::from_millis(settings.follow_ms.max(50)));
     tracing::info!(addr = %local, data_dir = %display_dir(&paths.data_dir), startup_ms = started.elapsed().as_millis() as u64, "duijie listening");
     eprintln!(
         "duijie 已启动：http://{local}  （数据目录 {}）",
         display_dir(&paths.data_dir)
     );
-    crate::api::serve_with(app.clone(), listener, access, shutdown_signal()).await?;
+    let http = settings.http.config();
+    crate::api::serve_with(app.clone(), listener, access, &http, shutdown_signal()).await?;
     follower.abort();
     app.store().close().await;
     tracing::info!("duijie stopped");
@@ -738,7 +699,7 @@ async fn train(
     json: bool,
     version: Option<String>,
     judgment_files: &[PathBuf],
-    prior: crate::matching::training::PriorChoice,
+    prior: PriorChoice,
 ) -> Result<i32> {
     if !(0.05..=0.9).contains(&test_share) {
         anyhow::bail!("--test-share must be between 0.05 and 0.9 (got {test_share})");
@@ -808,9 +769,9 @@ async fn train(
 async fn eval(
     paths: &Paths,
     judgments: &std::path::Path,
-    ranker: Option<&str>,
+    ranker: Option<RankerName>,
     json: bool,
-    exposure: bool,
+    exposure: Option<crate::matching::ExposurePolicy>,
     fields: bool,
 ) -> Result<i32> {
     let j = crate::matching::evaluate::read_judgments(judgments).map_err(anyhow::Error::msg)?;
@@ -837,8 +798,8 @@ async fn eval(
         return Ok(0);
     }
     let rankers = match ranker {
-        Some(r) => vec![crate::rank::RankerName::parse(r).map_err(anyhow::Error::msg)?],
-        None => crate::rank::RankerName::ALL.to_vec(),
+        Some(r) => vec![r],
+        None => RankerName::ALL.to_vec(),
     };
     let app = open_app(paths).await?;
     let rows = crate::matching::evaluate::evaluate(app.matcher(), &j, &rankers).await?;
@@ -847,8 +808,7 @@ async fn eval(
     } else {
         print!("{}", crate::matching::evaluate::table(&rows));
     }
-    if exposure {
-        let policy = crate::matching::ExposurePolicy::from_env();
+    if let Some(policy) = exposure {
         let r = crate::matching::evaluate::exposure_effect(app.matcher(), &j, policy).await?;
         if json {
             println!("{}", serde_json::to_string_pretty(&r)?);

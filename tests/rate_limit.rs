@@ -1,19 +1,16 @@
 //! Per-key rate limits: over the burst, `429 rate_limited` with `Retry-After`; another
-//! key is unaffected. (Its own test binary: the limits come from the environment.)
+//! key is unaffected. The limits, and the web directory, are given through the HTTP
+//! settings (`HttpConfig`), not the environment.
 
 mod common;
 
 use common::{TestServer, paths};
-use duijie::api::auth::{new_key, secret_sha};
+use duijie::api::HttpConfig;
+use duijie::api::auth::{RateLimit, new_key, secret_sha};
 use duijie::app::App;
 
 #[tokio::test]
 async fn over_the_burst_a_key_gets_429_with_retry_after() {
-    // SAFETY: the only test in this binary; set before the server reads them.
-    unsafe {
-        std::env::set_var("DUIJIE_RATE_PER_SEC", "0.5");
-        std::env::set_var("DUIJIE_RATE_BURST", "3");
-    }
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(&paths(dir.path())).await.unwrap();
     let mut keys = Vec::new();
@@ -25,7 +22,14 @@ async fn over_the_burst_a_key_gets_429_with_retry_after() {
             .unwrap();
         keys.push(full);
     }
-    let srv = TestServer::serve(app).await;
+    let config = HttpConfig {
+        rate: RateLimit {
+            per_sec: 0.5,
+            burst: 3.0,
+        },
+        ..HttpConfig::default()
+    };
+    let srv = TestServer::serve_configured(app, config).await;
     let get = async |key: &str| {
         srv.client
             .get(srv.url("/v1/stats"))
@@ -48,5 +52,30 @@ async fn over_the_burst_a_key_gets_429_with_retry_after() {
     let body: serde_json::Value = over.json().await.unwrap();
     assert_eq!(body["code"], "rate_limited");
     assert_eq!(get(&keys[1]).await.status(), 200, "limits are per key");
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn a_web_directory_in_the_settings_serves_the_page_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let web = tempfile::tempdir().unwrap();
+    std::fs::write(web.path().join("index.html"), "<p>from disk</p>").unwrap();
+    let app = App::open(&paths(dir.path())).await.unwrap();
+    let config = HttpConfig {
+        web_dir: Some(web.path().to_path_buf()),
+        ..HttpConfig::default()
+    };
+    let srv = TestServer::serve_configured(app, config).await;
+    let page = srv.client.get(srv.url("/")).send().await.unwrap();
+    assert_eq!(page.text().await.unwrap(), "<p>from disk</p>");
+    // A file missing there still comes from the built-in copies.
+    let css = srv
+        .client
+        .get(srv.url("/assets/style.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), 200);
+    assert!(!css.text().await.unwrap().is_empty());
     srv.stop().await;
 }

@@ -202,35 +202,19 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// From `DUIJIE_RATE_PER_SEC` / `DUIJIE_RATE_BURST` (defaults 50 / 100).
-    pub fn from_env() -> RateLimit {
-        RateLimit::from_vars(("DUIJIE_RATE_PER_SEC", 50.0), ("DUIJIE_RATE_BURST", 100.0))
-    }
+    /// Requests per API key: 50 per second, burst 100 (settings `--rate-per-sec`,
+    /// `--rate-burst`).
+    pub const PER_KEY: RateLimit = RateLimit {
+        per_sec: 50.0,
+        burst: 100.0,
+    };
 
-    /// Failed authentications per client address: `DUIJIE_AUTH_FAIL_PER_SEC` /
-    /// `DUIJIE_AUTH_FAIL_BURST` (defaults 0.5 / 20).
-    pub fn auth_failures_from_env() -> RateLimit {
-        RateLimit::from_vars(
-            ("DUIJIE_AUTH_FAIL_PER_SEC", 0.5),
-            ("DUIJIE_AUTH_FAIL_BURST", 20.0),
-        )
-    }
-
-    /// Rate and burst from two environment variables (name, default); a missing or bad
-    /// value (not a positive number) takes the default.
-    fn from_vars(per_sec: (&str, f64), burst: (&str, f64)) -> RateLimit {
-        let read = |(k, d): (&str, f64)| {
-            std::env::var(k)
-                .ok()
-                .and_then(|v| v.parse::<f64>().ok())
-                .filter(|v| v.is_finite() && *v > 0.0)
-                .unwrap_or(d)
-        };
-        RateLimit {
-            per_sec: read(per_sec),
-            burst: read(burst),
-        }
-    }
+    /// Failed authentications per client address: 0.5 per second, burst 20 (settings
+    /// `--auth-fail-per-sec`, `--auth-fail-burst`).
+    pub const AUTH_FAILURES: RateLimit = RateLimit {
+        per_sec: 0.5,
+        burst: 20.0,
+    };
 }
 
 /// Token buckets by a key (an API key id, a client address).

@@ -5,6 +5,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::error::Code;
 use super::extract::Path;
 use super::extract::{Json, Query};
 use crate::app::App;
@@ -89,7 +90,7 @@ async fn list(
 ) -> Result<Json2, ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     if let Some(s) = &q.status {
-        NeedStatus::parse(s).map_err(|e| ApiError::bad_request("unknown_status", e))?;
+        NeedStatus::parse(s).map_err(ApiError::from)?;
     }
     let filter = ListFilter {
         enterprise_id: q.enterprise_id,
@@ -139,6 +140,7 @@ type Json2 = axum::Json<Value>;
 /// `400 bad_cursor`.
 pub(super) mod cursor {
     use super::ApiError;
+    use super::Code;
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -157,7 +159,7 @@ pub(super) mod cursor {
             .filter(|id| crate::domain::Id::parse(id).is_ok())
             .ok_or_else(|| {
                 ApiError::bad_request(
-                    "bad_cursor",
+                    Code::BadCursor,
                     "cursor 无效：请原样使用上一页返回的 next_cursor（不要自行构造）",
                 )
                 .with_field("cursor")
@@ -174,7 +176,7 @@ pub(super) mod cursor {
             for bad in ["N-000123", "c1.", "c1.!!!", "c2.Ti0x", ""] {
                 assert_eq!(
                     super::decode(bad).unwrap_err().code(),
-                    "bad_cursor",
+                    super::Code::BadCursor,
                     "{bad}"
                 );
             }
@@ -203,7 +205,7 @@ async fn put(
 ) -> Result<impl IntoResponse, ApiError> {
     let obj = body
         .as_object_mut()
-        .ok_or_else(|| ApiError::bad_request("not_an_object", "请求体应为一个 JSON 对象"))?;
+        .ok_or_else(|| ApiError::bad_request(Code::NotAnObject, "请求体应为一个 JSON 对象"))?;
     match obj.get("id") {
         None | Some(Value::Null) => {
             obj.insert("id".into(), Value::String(id.clone()));
@@ -211,7 +213,7 @@ async fn put(
         Some(Value::String(body_id)) if body_id.trim() == id => {}
         Some(Value::String(body_id)) => {
             return Err(ApiError::invalid(
-                "id_mismatch",
+                Code::IdMismatch,
                 Some("id".into()),
                 format!("路径中的 id “{id}”与请求体中的 id “{body_id}”不一致"),
             ));
@@ -225,7 +227,7 @@ async fn put(
         Some(Value::String(k)) if k.trim() == kind.code() => {}
         Some(Value::String(k)) => {
             return Err(ApiError::invalid(
-                "kind_mismatch",
+                Code::KindMismatch,
                 Some("kind".into()),
                 format!("此路径只接受 {}，请求体的 kind 是 {k}", kind.code()),
             ));
@@ -270,7 +272,7 @@ async fn put(
 /// `400 wrong_type` naming the field.
 fn wrong_type(field: &str, got: &Value) -> ApiError {
     ApiError::invalid(
-        "wrong_type",
+        Code::WrongType,
         Some(field.into()),
         format!("字段 {field} 应为文本，实际是 {got}"),
     )

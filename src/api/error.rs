@@ -1,11 +1,13 @@
 //! The one place where errors become HTTP: every failure is an
 //! `application/problem+json` body with a stable machine `code`, a Chinese `title`
 //! and `detail`, and (where it applies) the offending `field` or `line`. Internal
-//! details are logged, never sent.
+//! details are logged, never sent. Every code is a [`Code`]; [`status_and_title`] is
+//! its table of statuses and titles.
 
 use crate::app::AppError;
 use crate::ingest::ImportError;
 use crate::matching::MatchError;
+use crate::matching::training::TrainingError;
 use crate::search::IndexError;
 use crate::store::StoreError;
 use axum::extract::Request;
@@ -14,11 +16,62 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+pub use crate::error_code::{Code, Coded};
+
+/// The title of a 400 answer.
+const BAD_REQUEST_TITLE: &str = "请求参数有误";
+/// The title of a 422 answer.
+const INVALID_RECORD_TITLE: &str = "记录不符合数据规范";
+/// The title of a 409 answer.
+const CONFLICT_TITLE: &str = "与现有数据冲突";
+
+/// Each code's HTTP status and title. A code for a value that breaks a rule is `400
+/// 请求参数有误` in a request's parameters (this table) and `422 记录不符合数据规范` in a
+/// record ([`ApiError::invalid`]); warnings on imported records are never an answer's
+/// code, and are listed as 422 for completeness.
+pub fn status_and_title(code: Code) -> (StatusCode, &'static str) {
+    use Code::*;
+    match code {
+        InvalidValue | MissingField | WrongType | InvalidId | InvalidDistrict | UnknownKind
+        | UnknownFieldCode | UnknownServiceCode | UnknownStatus | UnknownVisibility
+        | UnknownProviderType | UnknownCertification | UnknownEvent | UnknownActor
+        | InvalidCreditCode | UnknownReference | InvalidEncoding | MalformedJson | MalformedCsv
+        | UnknownRanker | InvalidJson | UnreadableBody | InvalidQuery | InvalidPath
+        | NotAnObject | QueryTooLong | TextTooLong | BadCursor | InvalidCursor | IdMismatch
+        | KindMismatch | NotABroker | MalformedRequest | BadRequest => {
+            (StatusCode::BAD_REQUEST, BAD_REQUEST_TITLE)
+        }
+        UnknownPlace | UnknownKey | CreditCodeChecksum => {
+            (StatusCode::UNPROCESSABLE_ENTITY, INVALID_RECORD_TITLE)
+        }
+        Unauthorized => (StatusCode::UNAUTHORIZED, "需要有效的 API 密钥"),
+        Forbidden => (StatusCode::FORBIDDEN, "没有权限"),
+        NotFound => (StatusCode::NOT_FOUND, "记录不存在"),
+        NoSuchRoute => (StatusCode::NOT_FOUND, "没有这个接口"),
+        MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "不支持的请求方法"),
+        RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "请求超时"),
+        HasDependents | ModelUnreadable | TrainingInProgress | NotEnoughFeedback
+        | LeadAlreadyClaimed | LeadNotOpen => (StatusCode::CONFLICT, CONFLICT_TITLE),
+        LengthRequired => (StatusCode::LENGTH_REQUIRED, "缺少请求体长度"),
+        BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "请求体过大"),
+        UriTooLong => (StatusCode::URI_TOO_LONG, "请求地址过长"),
+        UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "不支持的内容类型"),
+        RateLimited => (StatusCode::TOO_MANY_REQUESTS, "请求过于频繁"),
+        TooManyAuthFailures => (StatusCode::TOO_MANY_REQUESTS, "认证失败次数过多"),
+        HeadersTooLarge => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "请求头过大"),
+        InternalError => (StatusCode::INTERNAL_SERVER_ERROR, "服务内部错误"),
+        Unavailable | StoreFileMissing | StoreUnavailable | IndexFailing => {
+            (StatusCode::SERVICE_UNAVAILABLE, "服务暂时不可用")
+        }
+        RequestFailed => (StatusCode::BAD_REQUEST, "请求失败"),
+    }
+}
+
 /// An API failure.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: Code,
     title: &'static str,
     detail: String,
     field: Option<String>,
@@ -38,9 +91,15 @@ struct Problem<'a> {
 }
 
 impl ApiError {
-    fn new(
+    /// An error with its code's status and title.
+    pub fn new(code: Code, detail: impl Into<String>) -> ApiError {
+        let (status, title) = status_and_title(code);
+        ApiError::with_status(status, code, title, detail)
+    }
+
+    fn with_status(
         status: StatusCode,
-        code: &'static str,
+        code: Code,
         title: &'static str,
         detail: impl Into<String>,
     ) -> ApiError {
@@ -55,90 +114,65 @@ impl ApiError {
     }
 
     /// 400: a parameter or body is wrong; `code` says how.
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, code, "请求参数有误", detail)
+    pub fn bad_request(code: Code, detail: impl Into<String>) -> ApiError {
+        ApiError::with_status(StatusCode::BAD_REQUEST, code, BAD_REQUEST_TITLE, detail)
     }
 
     /// 422: the record breaks a rule of the data model; 400 when the code is
     /// `wrong_type` (a value of the wrong JSON type: a malformed request, never coerced).
-    pub fn invalid(
-        code: &'static str,
-        field: Option<String>,
-        detail: impl Into<String>,
-    ) -> ApiError {
-        let (status, title) = if code == "wrong_type" {
-            (StatusCode::BAD_REQUEST, "请求参数有误")
+    pub fn invalid(code: Code, field: Option<String>, detail: impl Into<String>) -> ApiError {
+        let (status, title) = if code == Code::WrongType {
+            (StatusCode::BAD_REQUEST, BAD_REQUEST_TITLE)
         } else {
-            (StatusCode::UNPROCESSABLE_ENTITY, "记录不符合数据规范")
+            (StatusCode::UNPROCESSABLE_ENTITY, INVALID_RECORD_TITLE)
         };
         ApiError {
             field,
-            ..ApiError::new(status, code, title, detail)
+            ..ApiError::with_status(status, code, title, detail)
         }
     }
 
     /// 404 for a record.
     pub fn not_found(what: &str, id: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "记录不存在",
-            format!("{what}“{id}”不存在"),
-        )
+        ApiError::new(Code::NotFound, format!("{what}“{id}”不存在"))
     }
 
     /// 404 for a path.
     pub fn no_route() -> ApiError {
         ApiError::new(
-            StatusCode::NOT_FOUND,
-            "no_such_route",
-            "没有这个接口",
+            Code::NoSuchRoute,
             "请求的路径不存在，接口列表见 README 与 api.md",
         )
     }
 
     /// 405.
     pub fn method_not_allowed() -> ApiError {
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "不支持的请求方法",
-            "该路径不支持此 HTTP 方法",
-        )
+        ApiError::new(Code::MethodNotAllowed, "该路径不支持此 HTTP 方法")
     }
 
     /// 409: the request conflicts with stored data.
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, code, "与现有数据冲突", detail)
+    pub fn conflict(code: Code, detail: impl Into<String>) -> ApiError {
+        ApiError::with_status(StatusCode::CONFLICT, code, CONFLICT_TITLE, detail)
     }
 
     /// 413.
     pub fn too_large(limit: usize) -> ApiError {
         ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            "请求体过大",
+            Code::BodyTooLarge,
             format!("请求体超过上限 {limit} 字节；大文件请用 duijie import 或分批提交"),
         )
     }
 
     /// 415.
     pub fn unsupported_media(detail: impl Into<String>) -> ApiError {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "不支持的内容类型",
-            detail,
-        )
+        ApiError::new(Code::UnsupportedMediaType, detail)
     }
 
     /// 500: something of ours failed; the detail is logged, not sent.
     pub fn internal(err: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %err, "request failed");
         ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "服务内部错误",
+            Code::InternalError,
             "服务内部出错，已记录日志；请稍后重试或联系管理员",
         )
     }
@@ -146,12 +180,7 @@ impl ApiError {
     /// 503: the service is temporarily unable (e.g. the store is locked).
     pub fn unavailable(err: &dyn std::fmt::Display) -> ApiError {
         tracing::warn!(error = %err, "service unavailable");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "服务暂时不可用",
-            "服务暂时繁忙，请稍后重试",
-        )
+        ApiError::new(Code::Unavailable, "服务暂时繁忙，请稍后重试")
     }
 
     /// 503 from `/readyz` and for writes the service cannot keep.
@@ -161,38 +190,28 @@ impl ApiError {
             NotReady::StoreFileGone(path) => {
                 tracing::error!(path = %path.display(), "store file missing; refusing writes");
                 (
-                    "store_file_missing",
+                    Code::StoreFileMissing,
                     "存储文件在服务运行期间被删除或替换，写入已停止以免丢失；请恢复数据后重启服务"
                         .to_string(),
                 )
             }
-            NotReady::StoreDown => ("store_unavailable", "存储暂时无法访问".to_string()),
+            NotReady::StoreDown => (Code::StoreUnavailable, "存储暂时无法访问".to_string()),
             NotReady::IndexFailing { lag } => (
-                "index_failing",
+                Code::IndexFailing,
                 format!("搜索索引写入失败，正在自动重试；尚有 {lag} 条变更未能检索"),
             ),
         };
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            code,
-            "服务暂时不可用",
-            detail,
-        )
+        ApiError::new(code, detail)
     }
 
     /// 401: no key, or a wrong or revoked one.
     pub fn unauthorized(detail: impl Into<String>) -> ApiError {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "需要有效的 API 密钥",
-            detail,
-        )
+        ApiError::new(Code::Unauthorized, detail)
     }
 
     /// 403: the key's role may not do this.
     pub fn forbidden(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "没有权限", detail)
+        ApiError::new(Code::Forbidden, detail)
     }
 
     /// 429: over the key's rate; retry after `seconds`.
@@ -200,9 +219,7 @@ impl ApiError {
         ApiError {
             retry_after: Some(seconds),
             ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "请求过于频繁",
+                Code::RateLimited,
                 format!("请求过于频繁，请 {seconds} 秒后再试"),
             )
         }
@@ -213,9 +230,7 @@ impl ApiError {
         ApiError {
             retry_after: Some(seconds),
             ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_auth_failures",
-                "认证失败次数过多",
+                Code::TooManyAuthFailures,
                 format!("来自此地址的认证失败次数过多，请 {seconds} 秒后再试"),
             )
         }
@@ -224,9 +239,7 @@ impl ApiError {
     /// 408: the request took longer than `seconds`.
     pub fn timeout(seconds: u64) -> ApiError {
         ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            "请求超时",
+            Code::RequestTimeout,
             format!("请求处理超过 {seconds} 秒，已中止；请缩小请求范围后重试"),
         )
     }
@@ -234,9 +247,7 @@ impl ApiError {
     /// 414: the request target is longer than `limit` bytes.
     pub fn uri_too_long(limit: usize) -> ApiError {
         ApiError::new(
-            StatusCode::URI_TOO_LONG,
-            "uri_too_long",
-            "请求地址过长",
+            Code::UriTooLong,
             format!(
                 "请求地址（路径和查询参数）超过上限 {limit} 字节；长查询请改用 POST（如 /v1/match）"
             ),
@@ -246,46 +257,37 @@ impl ApiError {
     /// 431: the request headers are larger than `limit` bytes or more than `count`.
     pub fn headers_too_large(limit: usize, count: usize) -> ApiError {
         ApiError::new(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
-            "请求头过大",
+            Code::HeadersTooLarge,
             format!("请求头超过上限（共 {limit} 字节、{count} 个）"),
         )
     }
 
     /// Any other error status from a layer that is not ours, with a code for its status.
     fn from_status(status: StatusCode) -> ApiError {
-        let (code, title, detail) = match status.as_u16() {
-            400 => ("bad_request", "请求参数有误", "请求格式有误"),
-            401 => ("unauthorized", "需要有效的 API 密钥", "需要有效的 API 密钥"),
-            403 => ("forbidden", "没有权限", "没有权限"),
-            404 => ("no_such_route", "没有这个接口", "请求的路径不存在"),
-            405 => (
-                "method_not_allowed",
-                "不支持的请求方法",
-                "该路径不支持此 HTTP 方法",
-            ),
-            408 => ("request_timeout", "请求超时", "请求超时，已中止"),
-            411 => (
-                "length_required",
-                "缺少请求体长度",
-                "请求需要 Content-Length",
-            ),
-            413 => ("body_too_large", "请求体过大", "请求体超过上限"),
-            414 => ("uri_too_long", "请求地址过长", "请求地址过长"),
-            415 => (
-                "unsupported_media_type",
-                "不支持的内容类型",
-                "不支持的内容类型",
-            ),
-            422 => ("invalid_value", "记录不符合数据规范", "请求内容不符合规范"),
-            429 => ("rate_limited", "请求过于频繁", "请求过于频繁，请稍后再试"),
-            431 => ("headers_too_large", "请求头过大", "请求头过大"),
-            503 => ("unavailable", "服务暂时不可用", "服务暂时繁忙，请稍后重试"),
-            s if s >= 500 => ("internal_error", "服务内部错误", "服务内部出错，已记录日志"),
-            _ => ("request_failed", "请求失败", "请求未能完成"),
+        let (code, detail) = match status.as_u16() {
+            400 => (Code::BadRequest, "请求格式有误"),
+            401 => (Code::Unauthorized, "需要有效的 API 密钥"),
+            403 => (Code::Forbidden, "没有权限"),
+            404 => (Code::NoSuchRoute, "请求的路径不存在"),
+            405 => (Code::MethodNotAllowed, "该路径不支持此 HTTP 方法"),
+            408 => (Code::RequestTimeout, "请求超时，已中止"),
+            411 => (Code::LengthRequired, "请求需要 Content-Length"),
+            413 => (Code::BodyTooLarge, "请求体超过上限"),
+            414 => (Code::UriTooLong, "请求地址过长"),
+            415 => (Code::UnsupportedMediaType, "不支持的内容类型"),
+            422 => (Code::InvalidValue, "请求内容不符合规范"),
+            429 => (Code::RateLimited, "请求过于频繁，请稍后再试"),
+            431 => (Code::HeadersTooLarge, "请求头过大"),
+            503 => (Code::Unavailable, "服务暂时繁忙，请稍后重试"),
+            s if s >= 500 => (Code::InternalError, "服务内部出错，已记录日志"),
+            _ => (Code::RequestFailed, "请求未能完成"),
         };
-        ApiError::new(status, code, title, detail)
+        let title = if status == StatusCode::UNPROCESSABLE_ENTITY {
+            INVALID_RECORD_TITLE
+        } else {
+            status_and_title(code).1
+        };
+        ApiError::with_status(status, code, title, detail)
     }
 
     /// Names the offending field.
@@ -300,7 +302,7 @@ impl ApiError {
     }
 
     /// The machine code (tests, logs).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         self.code
     }
 }
@@ -311,7 +313,7 @@ impl IntoResponse for ApiError {
             kind: format!("https://duijie.example/problems/{}", self.code),
             title: self.title,
             status: self.status.as_u16(),
-            code: self.code,
+            code: self.code.as_str(),
             detail: &self.detail,
             field: self.field.as_deref(),
         };
@@ -325,7 +327,7 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        headers.insert("x-error-code", HeaderValue::from_static(self.code));
+        headers.insert("x-error-code", HeaderValue::from_static(self.code.as_str()));
         if let Some(s) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
@@ -337,7 +339,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::HasDependents { id, needs } => ApiError::conflict(
-                "has_dependents",
+                Code::HasDependents,
                 format!("企业“{id}”还有 {needs} 条需求，请先删除或转移这些需求"),
             ),
             ref busy if busy.is_busy() => ApiError::unavailable(busy),
@@ -359,7 +361,7 @@ impl From<ImportError> for ApiError {
     fn from(e: ImportError) -> ApiError {
         match e {
             ImportError::Store(s) => s.into(),
-            ImportError::CsvHeader(d) => ApiError::bad_request("malformed_csv", d),
+            ImportError::CsvHeader(d) => ApiError::bad_request(Code::MalformedCsv, d),
             other => ApiError::internal(&other),
         }
     }
@@ -380,13 +382,38 @@ impl From<AppError> for ApiError {
 impl From<MatchError> for ApiError {
     fn from(e: MatchError) -> ApiError {
         match e {
-            MatchError::NothingToMatch => ApiError::bad_request("missing_field", e.to_string()),
-            MatchError::TextTooLong(_) => ApiError::bad_request("text_too_long", e.to_string()),
+            MatchError::NothingToMatch => ApiError::bad_request(Code::MissingField, e.to_string()),
+            MatchError::TextTooLong(_) => ApiError::bad_request(Code::TextTooLong, e.to_string()),
             MatchError::NeedNotFound(id) => ApiError::not_found("需求", &id),
             MatchError::Store(s) => s.into(),
             MatchError::Index(i) => i.into(),
             MatchError::NoSuchModel(v) => ApiError::not_found("模型版本", &v),
             MatchError::Model(m) => ApiError::internal(&m),
+        }
+    }
+}
+
+/// A value a domain parser refused, in a request's parameters: 400 with the parser's code.
+impl From<Coded> for ApiError {
+    fn from(e: Coded) -> ApiError {
+        ApiError::bad_request(e.code, e.message)
+    }
+}
+
+impl From<TrainingError> for ApiError {
+    fn from(e: TrainingError) -> ApiError {
+        match e {
+            // Too little feedback, or a fit that fails on it: the data's state, a conflict.
+            TrainingError::Fit(msg) => {
+                ApiError::conflict(Code::NotEnoughFeedback, format!("无法训练：{msg}"))
+            }
+            // One training at a time per process.
+            TrainingError::InProgress => {
+                ApiError::conflict(Code::TrainingInProgress, "已有训练任务在进行，请稍后再试")
+            }
+            // Anything else — a panicked or cancelled worker included — is a failure of
+            // ours, not a lack of data.
+            other => ApiError::internal(&other),
         }
     }
 }
@@ -401,7 +428,7 @@ pub(super) fn bare_answer(status: u16) -> Vec<u8> {
             ApiError::headers_too_large(MAX_HEADER_BYTES, MAX_HEADERS)
         }
         StatusCode::BAD_REQUEST => ApiError::bad_request(
-            "malformed_request",
+            Code::MalformedRequest,
             "请求不是合法的 HTTP/1.1（请求行或请求头格式有误）",
         ),
         other => ApiError::from_status(other),
@@ -410,7 +437,7 @@ pub(super) fn bare_answer(status: u16) -> Vec<u8> {
         kind: format!("https://duijie.example/problems/{}", e.code),
         title: e.title,
         status: e.status.as_u16(),
-        code: e.code,
+        code: e.code.as_str(),
         detail: &e.detail,
         field: None,
     })
@@ -486,6 +513,36 @@ mod tests {
     use axum::Router;
     use axum::routing::get;
     use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_panicked_training_worker_is_internal_not_a_lack_of_feedback() {
+        let join = tokio::spawn(async { panic!("worker bug") })
+            .await
+            .unwrap_err();
+        let e = ApiError::from(TrainingError::Worker(join));
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::INTERNAL_SERVER_ERROR, Code::InternalError)
+        );
+        let e = ApiError::from(TrainingError::Fit("only 3 feedback events".into()));
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::CONFLICT, Code::NotEnoughFeedback)
+        );
+        let e = ApiError::from(TrainingError::Index(IndexError::WorkerPanicked("training")));
+        assert_eq!(e.code(), Code::InternalError);
+    }
+
+    #[test]
+    fn every_code_has_a_status_and_title() {
+        for &c in Code::ALL {
+            let (status, title) = status_and_title(c);
+            assert!(status.is_client_error() || status.is_server_error(), "{c}");
+            assert!(!title.is_empty(), "{c}");
+            let e = ApiError::new(c, "x");
+            assert_eq!((e.status(), e.code()), (status, c));
+        }
+    }
 
     /// A request cut by the timeout, and a plain-text rejection of a layer not ours, both
     /// answer problem+json with a stable code.

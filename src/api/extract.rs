@@ -2,6 +2,7 @@
 //! as every other error.
 
 use super::error::ApiError;
+use super::error::Code;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -21,11 +22,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             )),
             Err(JsonRejection::BytesRejection(b)) => Err(bytes_rejection(b)),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::bad_request(
-                "invalid_json",
+                Code::InvalidJson,
                 format!("请求体字段有误：{}", e.body_text()),
             )),
             Err(e) => Err(ApiError::bad_request(
-                "invalid_json",
+                Code::InvalidJson,
                 format!("请求体不是合法的 JSON：{}", e.body_text()),
             )),
         }
@@ -36,7 +37,7 @@ fn bytes_rejection(b: BytesRejection) -> ApiError {
     if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::too_large(super::BODY_LIMIT)
     } else {
-        ApiError::bad_request("unreadable_body", b.body_text())
+        ApiError::bad_request(Code::UnreadableBody, b.body_text())
     }
 }
 
@@ -54,7 +55,7 @@ impl<S: Send + Sync> FromRequest<S> for Body {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::too_large(super::IMPORT_BODY_LIMIT)
                 } else {
-                    ApiError::bad_request("unreadable_body", e.body_text())
+                    ApiError::bad_request(Code::UnreadableBody, e.body_text())
                 }
             })
     }
@@ -71,7 +72,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .await
             .map(|q| Query(q.0))
             .map_err(|e: QueryRejection| {
-                ApiError::bad_request("invalid_query", format!("查询参数有误：{}", e.body_text()))
+                ApiError::bad_request(
+                    Code::InvalidQuery,
+                    format!("查询参数有误：{}", e.body_text()),
+                )
             })
     }
 }
@@ -89,7 +93,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
             .map(|p| Path(p.0))
             .map_err(|e: PathRejection| {
                 ApiError::bad_request(
-                    "invalid_path",
+                    Code::InvalidPath,
                     format!("路径参数有误（应为 UTF-8 文本）：{}", e.body_text()),
                 )
             })

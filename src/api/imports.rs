@@ -7,6 +7,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::error::Code;
 use super::extract::Body;
 use crate::app::{App, ImportSource};
 use crate::domain::{Entity, EntityKind, Role};
@@ -90,12 +91,12 @@ fn feedback_kind(no: usize, v: &Value) -> Result<(), ApiError> {
         None | Some(Value::Null) => Ok(()),
         Some(Value::String(k)) if k.trim() == "feedback" => Ok(()),
         Some(Value::String(other)) => Err(ApiError::invalid(
-            "kind_mismatch",
+            Code::KindMismatch,
             Some("kind".into()),
             format!("第 {no} 行：此接口只接受反馈记录，kind 是 {other}"),
         )),
         Some(other) => Err(ApiError::invalid(
-            "wrong_type",
+            Code::WrongType,
             Some("kind".into()),
             format!("第 {no} 行：字段 kind 应为文本，实际是 {other}"),
         )),
@@ -239,7 +240,7 @@ async fn feedback(
         .is_some_and(|v| v.contains("ndjson") || v.contains("jsonl"));
     if !ndjson && std::str::from_utf8(&body).is_err() {
         return Err(ApiError::bad_request(
-            "invalid_encoding",
+            Code::InvalidEncoding,
             "请求体不是合法的 UTF-8",
         ));
     }

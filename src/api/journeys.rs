@@ -8,6 +8,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::error::Code;
 use super::extract::Path;
 use super::extract::{Json, Query};
 use super::imports::add_feedback;
@@ -17,7 +18,7 @@ use crate::app::App;
 use crate::domain::access::Viewer;
 use crate::domain::{Commissioner, Entity, EntityKind, Field, Need, Provider, ProviderType, Role};
 use crate::matching::brokers::{self, GAP_NEEDS, GAP_SCORE, Gap};
-use crate::matching::commissioners::{AssignScope, AssignmentPlan, priority_boost_from_env};
+use crate::matching::commissioners::{AssignScope, AssignmentPlan};
 use crate::rank::{FeatureContribution, RankerName};
 use crate::store::{Claim, ListFilter};
 use axum::Router;
@@ -63,7 +64,7 @@ async fn broker(app: &App, id: &str) -> Result<Provider, ApiError> {
     match app.store().get(EntityKind::Provider, id).await? {
         Some(Entity::Provider(p)) if p.provider_type == Some(ProviderType::Broker) => Ok(p),
         Some(Entity::Provider(_)) => Err(ApiError::bad_request(
-            "not_a_broker",
+            Code::NotABroker,
             format!("服务机构“{id}”不是技术经纪人（provider_type 不是 broker）"),
         )),
         _ => Err(ApiError::not_found("技术经纪人", id)),
@@ -95,16 +96,16 @@ struct EnterpriseExplanation {
 fn commissioner_ranker(name: Option<&str>) -> Result<RankerName, ApiError> {
     match name {
         None | Some("") => Ok(RankerName::Learned),
-        Some(r) => RankerName::parse(r).map_err(|e| ApiError::bad_request("unknown_ranker", e)),
+        Some(r) => RankerName::parse(r).map_err(ApiError::from),
     }
 }
 
-fn boost_of(raw: Option<f64>) -> Result<f64, ApiError> {
+fn boost_of(app: &App, raw: Option<f64>) -> Result<f64, ApiError> {
     match raw {
-        None => Ok(priority_boost_from_env()),
+        None => Ok(app.matcher().priority_boost()),
         Some(b) if b.is_finite() && (0.0..=10.0).contains(&b) => Ok(b),
         Some(b) => Err(ApiError::bad_request(
-            "invalid_value",
+            Code::InvalidValue,
             format!("priority_boost 应在 0 到 10 之间，收到 {b}"),
         )
         .with_field("priority_boost")),
@@ -121,7 +122,7 @@ async fn enterprises_for(
     let c = commissioner(&app, &id).await?;
     let limit = limit_of(p.limit, 10);
     let name = commissioner_ranker(p.ranker.as_deref())?;
-    let boost = boost_of(p.priority_boost)?;
+    let boost = boost_of(&app, p.priority_boost)?;
     let include_neighbours = p.include_neighbours.unwrap_or(false);
     let (ranked, ranker_name) = app
         .matcher()
@@ -186,11 +187,7 @@ async fn assign(
             .filter(|d| !d.trim().is_empty())
             .map(|d| place(d, "districts"))
             .collect::<Result<_, _>>()?,
-        fields: list(
-            &Some(b.fields.join(",")),
-            "unknown_field_code",
-            Field::parse,
-        )?,
+        fields: list(&Some(b.fields.join(",")), Field::parse)?,
         min_score: b.min_score.unwrap_or(0.0).clamp(0.0, 1.0),
     };
     let name = commissioner_ranker(b.ranker.as_deref())?;
@@ -318,7 +315,7 @@ async fn gaps(
         None | Some("") => Vec::new(),
         Some(d) => vec![place(d, "district")?.name().to_string()],
     };
-    let fields = list(&p.field, "unknown_field_code", Field::parse)?;
+    let fields = list(&p.field, Field::parse)?;
     let found = gaps_in(
         &app,
         who.viewer.clone(),
@@ -357,14 +354,14 @@ async fn claim(
     let need = open_need(&app, &who, &need_id).await?;
     if need.status != crate::domain::NeedStatus::Open {
         return Err(ApiError::conflict(
-            "lead_not_open",
+            Code::LeadNotOpen,
             format!("需求“{need_id}”已不是待对接状态（{}）", need.status.zh()),
         ));
     }
     let hours = b.hours.unwrap_or(CLAIM_HOURS);
     if hours == 0 || hours > MAX_CLAIM_HOURS {
         return Err(ApiError::bad_request(
-            "invalid_value",
+            Code::InvalidValue,
             format!("hours 应在 1 到 {MAX_CLAIM_HOURS} 之间"),
         )
         .with_field("hours"));
@@ -376,7 +373,7 @@ async fn claim(
     {
         Ok(c) => Ok((StatusCode::CREATED, axum::Json(c))),
         Err(held) => Err(ApiError::conflict(
-            "lead_already_claimed",
+            Code::LeadAlreadyClaimed,
             format!(
                 "需求“{need_id}”已被其他技术经纪人认领，认领到 {} 为止",
                 held.expires_at

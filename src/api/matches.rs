@@ -3,6 +3,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::error::{Code, Coded};
 use super::extract::Json;
 use super::searches::list;
 use crate::app::App;
@@ -56,19 +57,15 @@ struct FilterBody {
 }
 
 /// Parses a list of codes from a JSON array.
-fn codes<T>(
-    raw: &[String],
-    code: &'static str,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<Vec<T>, ApiError> {
-    list(&Some(raw.join(",")), code, parse)
+fn codes<T>(raw: &[String], parse: impl Fn(&str) -> Result<T, Coded>) -> Result<Vec<T>, ApiError> {
+    list(&Some(raw.join(",")), parse)
 }
 
 /// Parses a place; `field` names it in the error.
 pub(super) fn place(raw: &str, field: &str) -> Result<Place, ApiError> {
     Place::parse(raw)
         .map(|p| p.place)
-        .map_err(|e| ApiError::bad_request("invalid_district", e).with_field(field))
+        .map_err(|e| ApiError::from(e).with_field(field))
 }
 
 async fn match_need(
@@ -89,16 +86,14 @@ async fn match_need(
     // hand-weighted baseline stands in for it, and the answer's `ranker` says so.
     let name = match b.ranker.as_deref() {
         None | Some("") => RankerName::Learned,
-        Some(r) => RankerName::parse(r).map_err(|e| ApiError::bad_request("unknown_ranker", e))?,
+        Some(r) => RankerName::parse(r).map_err(ApiError::from)?,
     };
     let ranker = app
         .matcher()
         .ranker(name, b.model_version.as_deref().filter(|v| !v.is_empty()))?;
     let service = match b.service.as_deref() {
         None | Some("") => None,
-        Some(s) => {
-            Some(Service::parse(s).map_err(|e| ApiError::bad_request("unknown_service_code", e))?)
-        }
+        Some(s) => Some(Service::parse(s).map_err(ApiError::from)?),
     };
     let district = match b.district.as_deref() {
         None | Some("") => None,
@@ -108,24 +103,16 @@ async fn match_need(
         && !(budget.is_finite() && budget >= 0.0)
     {
         return Err(
-            ApiError::bad_request("invalid_value", "budget_wan 应为非负数")
+            ApiError::bad_request(Code::InvalidValue, "budget_wan 应为非负数")
                 .with_field("budget_wan"),
         );
     }
-    let mut provider_types = codes(
-        &b.provider_types,
-        "unknown_provider_type",
-        ProviderType::parse,
-    )?;
-    provider_types.extend(codes(
-        &b.filter.provider_types,
-        "unknown_provider_type",
-        ProviderType::parse,
-    )?);
+    let mut provider_types = codes(&b.provider_types, ProviderType::parse)?;
+    provider_types.extend(codes(&b.filter.provider_types, ProviderType::parse)?);
     let filter = ProviderFilter {
         provider_types,
-        services: codes(&b.filter.services, "unknown_service_code", Service::parse)?,
-        fields: codes(&b.filter.fields, "unknown_field_code", Field::parse)?,
+        services: codes(&b.filter.services, Service::parse)?,
+        fields: codes(&b.filter.fields, Field::parse)?,
         districts: b
             .filter
             .districts
@@ -137,7 +124,7 @@ async fn match_need(
     };
     let mut req = MatchRequest::new(b.need_id.filter(|s| !s.is_empty()), b.text, ranker);
     req.service = service;
-    req.fields = codes(&b.fields, "unknown_field_code", Field::parse)?;
+    req.fields = codes(&b.fields, Field::parse)?;
     req.district = district;
     req.budget_wan = b.budget_wan;
     req.near = b.near;

@@ -23,6 +23,7 @@ use crate::app::App;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -37,13 +38,34 @@ pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// Longest a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// What the HTTP layer is configured with (from `settings::HttpSettings`; the defaults
+/// are those of `duijie serve`).
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Requests per API key.
+    pub rate: auth::RateLimit,
+    /// Failed authentications per client address.
+    pub auth_failures: auth::RateLimit,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Serve the page's files from this directory instead of the built-in copies.
+    pub web_dir: Option<PathBuf>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> HttpConfig {
+        HttpConfig {
+            rate: auth::RateLimit::PER_KEY,
+            auth_failures: auth::RateLimit::AUTH_FAILURES,
+            max_connections: MAX_CONNECTIONS,
+            web_dir: None,
+        }
+    }
+}
+
 /// The whole HTTP interface, with access decided at start-up (see [`auth::Access`]).
-pub fn router(app: App, access: auth::Access) -> Router {
-    let guard = Arc::new(auth::Guard::new(
-        access,
-        auth::RateLimit::from_env(),
-        auth::RateLimit::auth_failures_from_env(),
-    ));
+pub fn router(app: App, access: auth::Access, config: &HttpConfig) -> Router {
+    let guard = Arc::new(auth::Guard::new(access, config.rate, config.auth_failures));
     let http_metrics = Arc::new(metrics::HttpMetrics::default());
     Router::new()
         .merge(system::routes())
@@ -53,7 +75,7 @@ pub fn router(app: App, access: auth::Access) -> Router {
         .merge(journeys::routes())
         .merge(models::routes())
         .merge(vocabulary::routes())
-        .merge(web::routes())
+        .merge(web::routes(config.web_dir.clone()))
         .merge(openapi::routes())
         .merge(metrics::routes(http_metrics.clone()))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -85,24 +107,34 @@ pub fn router(app: App, access: auth::Access) -> Router {
 /// Longest a client may take to send a request's headers; a connection that has not
 /// finished them by then is closed (slowloris).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections served at once (default; `DUIJIE_MAX_CONNECTIONS`). Beyond it new
+/// Connections served at once (default of `--max-connections`). Beyond it new
 /// connections wait in the listen queue instead of taking file descriptors the store and
 /// the index need.
 pub const MAX_CONNECTIONS: usize = 512;
 
-/// Serves until `shutdown` completes, then stops accepting and lets requests in flight
-/// finish. Access is decided here, once ([`auth::Access::decide`] without `--open`).
-/// At most [`MAX_CONNECTIONS`] (or `DUIJIE_MAX_CONNECTIONS`) connections are served at
-/// once, and each must send its headers within [`HEADER_READ_TIMEOUT`].
+/// Serves with the default [`HttpConfig`] until `shutdown` completes (see [`serve_configured`]).
 pub async fn serve(
     app: App,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_configured(app, listener, &HttpConfig::default(), shutdown).await
+}
+
+/// Serves until `shutdown` completes, then stops accepting and lets requests in flight
+/// finish. Access is decided here, once ([`auth::Access::decide`] without `--open`).
+/// At most `config.max_connections` connections are served at once, and each must send
+/// its headers within [`HEADER_READ_TIMEOUT`].
+pub async fn serve_configured(
+    app: App,
+    listener: TcpListener,
+    config: &HttpConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let access = auth::Access::decide(app.store(), listener.local_addr()?, false)
         .await
         .map_err(std::io::Error::other)?;
-    serve_with(app, listener, access, shutdown).await
+    serve_with(app, listener, access, config, shutdown).await
 }
 
 /// Serves with access already decided (`duijie serve` decides it, with its `--open`).
@@ -110,17 +142,13 @@ pub async fn serve_with(
     app: App,
     listener: TcpListener,
     access: auth::Access,
+    config: &HttpConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tower_service::Service;
-    let router = router(app, access);
-    let max = std::env::var("DUIJIE_MAX_CONNECTIONS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(MAX_CONNECTIONS);
-    let slots = Arc::new(tokio::sync::Semaphore::new(max));
+    let router = router(app, access, config);
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())

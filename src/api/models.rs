@@ -2,8 +2,9 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::error::Code;
 use crate::app::App;
-use crate::matching::training::{TrainOptions, TrainReport, TrainingError};
+use crate::matching::training::{TrainOptions, TrainReport};
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -35,7 +36,7 @@ async fn reload(State(app): State<App>, who: Principal) -> Result<Json<Value>, A
     let version = tokio::task::spawn_blocking(move || models.reload())
         .await
         .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::conflict("model_unreadable", format!("无法载入模型：{e}")))?;
+        .map_err(|e| ApiError::conflict(Code::ModelUnreadable, format!("无法载入模型：{e}")))?;
     // Replicas sharing the store follow it.
     app.publish_model().await?;
     Ok(Json(json!({"active": version})))
@@ -59,13 +60,13 @@ async fn train_now(
         TrainBody::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request("invalid_json", format!("请求体不是合法的 JSON：{e}"))
+            ApiError::bad_request(Code::InvalidJson, format!("请求体不是合法的 JSON：{e}"))
         })?
     };
     let test_share = b.test_share.unwrap_or(0.2);
     if !(0.05..=0.9).contains(&test_share) {
         return Err(ApiError::bad_request(
-            "invalid_value",
+            Code::InvalidValue,
             format!("test_share 应在 0.05 到 0.9 之间，实际 {test_share}"),
         ));
     }
@@ -75,14 +76,7 @@ async fn train_now(
         ..TrainOptions::default()
     };
     // One training at a time per process.
-    let report = app.matcher().train(&opts).await.map_err(|e| match e {
-        TrainingError::InProgress => {
-            ApiError::conflict("training_in_progress", "已有训练任务在进行，请稍后再试")
-        }
-        TrainingError::Fit(msg) => {
-            ApiError::conflict("not_enough_feedback", format!("无法训练：{msg}"))
-        }
-        other => ApiError::internal(&other),
-    })?;
+    // One training at a time per process (409 training_in_progress otherwise).
+    let report = app.matcher().train(&opts).await?;
     Ok(Json(report))
 }

@@ -2,6 +2,7 @@
 
 use super::auth::Principal;
 use super::error::ApiError;
+use super::error::{Code, Coded};
 use super::extract::Query;
 use crate::app::App;
 use crate::domain::{EntityKind, Field, NeedStatus, Place, ProviderType, Service};
@@ -39,15 +40,14 @@ struct Params {
 /// Splits a comma-separated parameter and parses each value.
 pub(super) fn list<T>(
     raw: &Option<String>,
-    code: &'static str,
-    parse: impl Fn(&str) -> Result<T, String>,
+    parse: impl Fn(&str) -> Result<T, Coded>,
 ) -> Result<Vec<T>, ApiError> {
     raw.as_deref()
         .unwrap_or("")
         .split([',', '，'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| parse(s).map_err(|e| ApiError::bad_request(code, e)))
+        .map(|s| parse(s).map_err(ApiError::from))
         .collect()
 }
 
@@ -59,7 +59,7 @@ async fn search(
     let text = p.q.unwrap_or_default();
     if text.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_request(
-            "query_too_long",
+            Code::QueryTooLong,
             format!(
                 "查询过长（{} 字），上限 {MAX_QUERY_CHARS} 字",
                 text.chars().count()
@@ -70,25 +70,21 @@ async fn search(
         None | Some("") => 0,
         Some(c) => c.parse().ok().filter(|o| *o <= MAX_OFFSET).ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_cursor",
+                Code::InvalidCursor,
                 format!("cursor “{c}”无效，请使用上一页返回的 next_cursor"),
             )
         })?,
     };
     let limit = p.limit.unwrap_or(20).clamp(1, MAX_LIMIT);
     let filter = Filter {
-        kinds: list(&p.kind, "unknown_kind", EntityKind::parse)?,
-        provider_types: list(
-            &p.provider_type,
-            "unknown_provider_type",
-            ProviderType::parse,
-        )?,
-        districts: list(&p.district, "invalid_district", |d| {
+        kinds: list(&p.kind, EntityKind::parse)?,
+        provider_types: list(&p.provider_type, ProviderType::parse)?,
+        districts: list(&p.district, |d| {
             Place::parse(d).map(|p| p.place.name().to_string())
         })?,
-        fields: list(&p.field, "unknown_field_code", Field::parse)?,
-        services: list(&p.service, "unknown_service_code", Service::parse)?,
-        statuses: list(&p.status, "unknown_status", NeedStatus::parse)?,
+        fields: list(&p.field, Field::parse)?,
+        services: list(&p.service, Service::parse)?,
+        statuses: list(&p.status, NeedStatus::parse)?,
     };
     let req = SearchRequest {
         text,
@@ -101,7 +97,7 @@ async fn search(
     let index = app.index().clone();
     let found = tokio::task::spawn_blocking(move || index.search(&req))
         .await
-        .map_err(|e| ApiError::from(IndexError::Task(e.to_string())))??;
+        .map_err(|e| ApiError::from(IndexError::from(e)))??;
     let shown = found.hits.len();
     let mut hidden = 0usize;
     let results: Vec<Value> = found

@@ -1,14 +1,14 @@
 //! The web page: `GET /` and `GET /assets/{file}`. The files in `web/` are embedded at
 //! build time (no CDN, nothing downloaded at run time); the page's scripts are ES modules
 //! (`app.js` imports one module per view), so every `.js` file of `web/` is listed in
-//! [`FILES`] and served as `text/javascript`. For work on the page, `DUIJIE_WEB_DIR=web`
-//! serves them from disk instead, so an edit shows on reload.
+//! [`FILES`] and served as `text/javascript`. For work on the page, the setting `--web-dir web`
+//! (`DUIJIE_WEB_DIR=web`) serves them from disk instead, so an edit shows on reload.
 //!
 //! Embedded files are prepared once, when the router is built: a strong `ETag` (a hash of
 //! the bytes) and a gzip copy. A request whose `If-None-Match` names the current tag is
 //! answered `304 Not Modified`; a client that accepts gzip gets the gzip copy (`Vary:
 //! Accept-Encoding`). `Cache-Control: no-cache` makes browsers revalidate on every load,
-//! which costs a 304 and no body. Files served from `DUIJIE_WEB_DIR` are sent as read,
+//! which costs a 304 and no body. Files served from `--web-dir` are sent as read,
 //! without either.
 
 use super::error::ApiError;
@@ -148,29 +148,36 @@ fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
     enc.finish().into_result().ok()
 }
 
-pub(super) fn routes() -> Router<App> {
-    let assets = Arc::new(Assets::prepare());
+pub(super) fn routes(dir: Option<std::path::PathBuf>) -> Router<App> {
+    let assets = Arc::new((Assets::prepare(), dir));
     let page = assets.clone();
     Router::new()
         .route(
             "/",
-            get(move |headers: HeaderMap| async move { asset(&page, "index.html", &headers) }),
+            get(move |headers: HeaderMap| async move {
+                asset(&page.0, page.1.as_deref(), "index.html", &headers)
+            }),
         )
         .route(
             "/assets/{file}",
             get(
                 move |Path(file): Path<String>, headers: HeaderMap| async move {
-                    asset(&assets, &file, &headers)
+                    asset(&assets.0, assets.1.as_deref(), &file, &headers)
                 },
             ),
         )
 }
 
-fn asset(assets: &Assets, name: &str, headers: &HeaderMap) -> Response {
+fn asset(
+    assets: &Assets,
+    dir: Option<&std::path::Path>,
+    name: &str,
+    headers: &HeaderMap,
+) -> Response {
     let Some(a) = assets.get(name) else {
         return ApiError::no_route().into_response();
     };
-    if let Some(body) = from_web_dir(name) {
+    if let Some(body) = dir.and_then(|d| std::fs::read(d.join(name)).ok()) {
         return with_type(body.into_response(), a.content_type);
     }
     let gzip = a.gzip.as_ref().filter(|_| accepts_gzip(headers));
@@ -194,12 +201,6 @@ fn asset(assets: &Assets, name: &str, headers: &HeaderMap) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     res
-}
-
-/// The file as it is on disk under `DUIJIE_WEB_DIR`, when that is set and the file reads.
-fn from_web_dir(name: &str) -> Option<Vec<u8>> {
-    let dir = std::env::var_os("DUIJIE_WEB_DIR")?;
-    std::fs::read(std::path::Path::new(&dir).join(name)).ok()
 }
 
 fn with_type(mut res: Response, content_type: &'static str) -> Response {

@@ -189,14 +189,14 @@ impl Thesaurus {
                     }
                 }
                 for f in split_list(cols[3]) {
-                    let f = Field::parse(f).map_err(err)?;
+                    let f = Field::parse(f).map_err(|e| err(e.message))?;
                     let c = &mut concepts[id as usize];
                     if !c.fields.contains(&f) {
                         c.fields.push(f);
                     }
                 }
                 for s in split_list(cols.get(4).copied().unwrap_or("")) {
-                    let s = Service::parse(s).map_err(err)?;
+                    let s = Service::parse(s).map_err(|e| err(e.message))?;
                     let c = &mut concepts[id as usize];
                     if !c.services.contains(&s) {
                         c.services.push(s);

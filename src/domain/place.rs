@@ -3,6 +3,7 @@
 //! `全市` (the whole city) and places outside Chongqing.
 
 use super::phrases::PhraseSet;
+use crate::error_code::{Code, Coded};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -136,10 +137,11 @@ impl Place {
     /// Normalises a place name: official names and aliases become districts, `全市`
     /// the whole city, `成都市` and the like outside places; anything else is kept as
     /// written (treated as outside) with a warning.
-    pub fn parse(text: &str) -> Result<ParsedPlace, String> {
+    /// An empty text is `invalid_district`.
+    pub fn parse(text: &str) -> Result<ParsedPlace, Coded> {
         let t = text.trim();
         if t.is_empty() {
-            return Err("地点为空".to_string());
+            return Err(Coded::new(Code::InvalidDistrict, "地点为空"));
         }
         // `重庆市璧山区` is 璧山区; every leading `重庆市` goes, so that what is stored reads
         // back as itself (`重庆市重庆市` once became an outside place named `重庆市`, which

@@ -7,6 +7,7 @@ use super::vocab::{
     Actor, Certification, EntityKind, FeedbackEvent, Field, NeedStatus, ProviderType, Service,
     Visibility,
 };
+use crate::error_code::{Code, Coded};
 use serde::{Deserialize, Serialize};
 
 /// A record id: 1–64 characters of letters, digits, `-`, `_`, `.`.
@@ -15,20 +16,21 @@ use serde::{Deserialize, Serialize};
 pub struct Id(String);
 
 impl Id {
-    /// Checks the id rule of data-model.md.
-    pub fn parse(s: &str) -> Result<Id, String> {
+    /// Checks the id rule of data-model.md (else `invalid_id`).
+    pub fn parse(s: &str) -> Result<Id, Coded> {
+        let bad = |m: String| Err(Coded::new(Code::InvalidId, m));
         if s.is_empty() {
-            return Err("id 为空".into());
+            return bad("id 为空".into());
         }
         if s.chars().count() > 64 {
-            return Err(format!("id “{s}”超过 64 个字符"));
+            return bad(format!("id “{s}”超过 64 个字符"));
         }
-        if let Some(bad) = s
+        if let Some(c) = s
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
         {
-            return Err(format!(
-                "id “{s}”含有不允许的字符“{bad}”（只允许字母、数字、-、_、.）"
+            return bad(format!(
+                "id “{s}”含有不允许的字符“{c}”（只允许字母、数字、-、_、.）"
             ));
         }
         Ok(Id(s.to_string()))
@@ -41,8 +43,8 @@ impl Id {
 }
 
 impl TryFrom<String> for Id {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = Coded;
+    fn try_from(s: String) -> Result<Self, Coded> {
         Id::parse(&s)
     }
 }

@@ -9,13 +9,14 @@ use super::vocab::{
     Actor, Certification, EntityKind, FeedbackEvent, Field, NeedStatus, ProviderType, Service,
     Visibility,
 };
+use crate::error_code::{Code, Coded};
 use serde_json::{Map, Value};
 
 /// Why a record was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
     /// Stable machine code (`missing_field`, `unknown_field_code`, …).
-    pub code: &'static str,
+    pub code: Code,
     /// The offending field, when there is one.
     pub field: Option<String>,
     /// Chinese explanation naming the value and what would be right.
@@ -24,12 +25,17 @@ pub struct Invalid {
 
 impl Invalid {
     /// A new rejection.
-    pub fn new(code: &'static str, field: Option<&str>, detail: impl Into<String>) -> Invalid {
+    pub fn new(code: Code, field: Option<&str>, detail: impl Into<String>) -> Invalid {
         Invalid {
             code,
             field: field.map(str::to_string),
             detail: detail.into(),
         }
+    }
+
+    /// A field's value that a domain parser refused, with the parser's code.
+    pub fn of(key: &str, e: Coded) -> Invalid {
+        Invalid::new(e.code, Some(key), format!("字段 {key}：{}", e.message))
     }
 }
 
@@ -37,7 +43,7 @@ impl Invalid {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
     /// Stable machine code (`unknown_place`, `unknown_key`, `credit_code_checksum`).
-    pub code: &'static str,
+    pub code: Code,
     /// The field concerned.
     pub field: String,
     /// Chinese explanation.
@@ -89,9 +95,7 @@ impl<'a> Reader<'a> {
     fn opt_id(&self, key: &str) -> Result<Option<Id>, Invalid> {
         match self.opt_str(key)? {
             None => Ok(None),
-            Some(s) => Id::parse(&s)
-                .map(Some)
-                .map_err(|e| Invalid::new("invalid_id", Some(key), format!("字段 {key}：{e}"))),
+            Some(s) => Id::parse(&s).map(Some).map_err(|e| Invalid::of(key, e)),
         }
     }
 
@@ -125,13 +129,11 @@ impl<'a> Reader<'a> {
     fn codes<T: PartialEq>(
         &self,
         key: &str,
-        code: &'static str,
-        parse: impl Fn(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, Coded>,
     ) -> Result<Vec<T>, Invalid> {
         let mut out = Vec::new();
         for s in self.str_list(key)? {
-            let v =
-                parse(&s).map_err(|e| Invalid::new(code, Some(key), format!("字段 {key}：{e}")))?;
+            let v = parse(&s).map_err(|e| Invalid::of(key, e))?;
             if !out.contains(&v) {
                 out.push(v);
             }
@@ -142,24 +144,20 @@ impl<'a> Reader<'a> {
     fn opt_code<T>(
         &self,
         key: &str,
-        code: &'static str,
-        parse: impl Fn(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, Coded>,
     ) -> Result<Option<T>, Invalid> {
         match self.opt_str(key)? {
             None => Ok(None),
-            Some(s) => parse(&s)
-                .map(Some)
-                .map_err(|e| Invalid::new(code, Some(key), format!("字段 {key}：{e}"))),
+            Some(s) => parse(&s).map(Some).map_err(|e| Invalid::of(key, e)),
         }
     }
 
     fn req_code<T>(
         &self,
         key: &str,
-        code: &'static str,
-        parse: impl Fn(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, Coded>,
     ) -> Result<T, Invalid> {
-        self.opt_code(key, code, parse)?.ok_or_else(|| missing(key))
+        self.opt_code(key, parse)?.ok_or_else(|| missing(key))
     }
 
     fn place(&mut self, key: &str) -> Result<Option<Place>, Invalid> {
@@ -181,11 +179,18 @@ impl<'a> Reader<'a> {
     }
 
     fn parse_place(&mut self, key: &str, s: &str) -> Result<Place, Invalid> {
-        let parsed = Place::parse(s)
-            .map_err(|e| Invalid::new("invalid_value", Some(key), format!("字段 {key}：{e}")))?;
+        // In a record an unreadable place is `invalid_value` (in a request's parameters,
+        // the parser's own `invalid_district`).
+        let parsed = Place::parse(s).map_err(|e| {
+            Invalid::new(
+                Code::InvalidValue,
+                Some(key),
+                format!("字段 {key}：{}", e.message),
+            )
+        })?;
         if let Some(w) = parsed.warning {
             self.warnings.push(Warning {
-                code: "unknown_place",
+                code: Code::UnknownPlace,
                 field: key.to_string(),
                 detail: format!("字段 {key}：{w}"),
             });
@@ -200,7 +205,7 @@ impl<'a> Reader<'a> {
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
             Some(Value::String(s)) => s.trim().parse::<f64>().map(Some).map_err(|_| {
                 Invalid::new(
-                    "invalid_value",
+                    Code::InvalidValue,
                     Some(key),
                     format!("字段 {key}：“{s}”不是数字"),
                 )
@@ -214,7 +219,7 @@ impl<'a> Reader<'a> {
             None => Ok(None),
             Some(x) if x.fract() == 0.0 && (0.0..=max).contains(&x) => Ok(Some(x as u32)),
             Some(x) => Err(Invalid::new(
-                "invalid_value",
+                Code::InvalidValue,
                 Some(key),
                 format!("字段 {key}：{x} 应为 0 到 {max} 之间的整数"),
             )),
@@ -225,7 +230,7 @@ impl<'a> Reader<'a> {
         for key in self.obj.keys() {
             if key != "kind" && !self.known.contains(&key.as_str()) {
                 self.warnings.push(Warning {
-                    code: "unknown_key",
+                    code: Code::UnknownKey,
                     field: key.clone(),
                     detail: format!(
                         "未知字段“{key}”已忽略（请核对拼写，字段说明见 data-model.md）"
@@ -238,7 +243,7 @@ impl<'a> Reader<'a> {
 }
 
 fn missing(key: &str) -> Invalid {
-    Invalid::new("missing_field", Some(key), format!("缺少必填字段 {key}"))
+    Invalid::new(Code::MissingField, Some(key), format!("缺少必填字段 {key}"))
 }
 
 fn wrong_type(key: &str, want: &str, got: &Value) -> Invalid {
@@ -251,7 +256,7 @@ fn wrong_type(key: &str, want: &str, got: &Value) -> Invalid {
         Value::Null => "null",
     };
     Invalid::new(
-        "wrong_type",
+        Code::WrongType,
         Some(key),
         format!("字段 {key} 应为{want}，实际是{got}"),
     )
@@ -330,7 +335,7 @@ const FEEDBACK_KEYS: &[&str] = &[
 pub fn check(value: &Value, kind_hint: Option<&str>) -> Result<Checked, Invalid> {
     let Value::Object(obj) = value else {
         return Err(Invalid::new(
-            "not_an_object",
+            Code::NotAnObject,
             None,
             "每一行应是一个 JSON 对象",
         ));
@@ -353,7 +358,7 @@ pub fn check(value: &Value, kind_hint: Option<&str>) -> Result<Checked, Invalid>
         });
     }
     let kind =
-        EntityKind::parse(kind).map_err(|e| Invalid::new("unknown_kind", Some("kind"), e))?;
+        EntityKind::parse(kind).map_err(|e| Invalid::new(e.code, Some("kind"), e.message))?;
     let known = match kind {
         EntityKind::Enterprise => ENTERPRISE_KEYS,
         EntityKind::Need => NEED_KEYS,
@@ -382,7 +387,7 @@ fn keywords(r: &Reader) -> Result<Vec<String>, Invalid> {
 }
 
 fn fields(r: &Reader) -> Result<Vec<Field>, Invalid> {
-    r.codes("fields", "unknown_field_code", Field::parse)
+    r.codes("fields", Field::parse)
 }
 
 fn enterprise(r: &mut Reader) -> Result<Enterprise, Invalid> {
@@ -393,13 +398,13 @@ fn enterprise(r: &mut Reader) -> Result<Enterprise, Invalid> {
             match credit_code_problem(&c) {
                 Some(CreditProblem::Format(why)) => {
                     return Err(Invalid::new(
-                        "invalid_credit_code",
+                        Code::InvalidCreditCode,
                         Some("credit_code"),
                         why,
                     ));
                 }
                 Some(CreditProblem::Checksum(why)) => r.warnings.push(Warning {
-                    code: "credit_code_checksum",
+                    code: Code::CreditCodeChecksum,
                     field: "credit_code".into(),
                     detail: why,
                 }),
@@ -413,7 +418,7 @@ fn enterprise(r: &mut Reader) -> Result<Enterprise, Invalid> {
         Some(y) if y.fract() == 0.0 && (1900.0..=2100.0).contains(&y) => Some(y as i32),
         Some(y) => {
             return Err(Invalid::new(
-                "invalid_value",
+                Code::InvalidValue,
                 Some("founded"),
                 format!("字段 founded：{y} 不是合理的成立年份"),
             ));
@@ -429,11 +434,7 @@ fn enterprise(r: &mut Reader) -> Result<Enterprise, Invalid> {
         description: r.opt_str("description")?,
         founded,
         employees: r.count("employees", 10_000_000.0)?,
-        certifications: r.codes(
-            "certifications",
-            "unknown_certification",
-            Certification::parse,
-        )?,
+        certifications: r.codes("certifications", Certification::parse)?,
     })
 }
 
@@ -444,7 +445,7 @@ fn need(r: &mut Reader) -> Result<Need, Invalid> {
             let fmt = time::macros::format_description!("[year]-[month]-[day]");
             time::Date::parse(&d, &fmt).map_err(|_| {
                 Invalid::new(
-                    "invalid_value",
+                    Code::InvalidValue,
                     Some("deadline"),
                     format!("字段 deadline：“{d}”应为 YYYY-MM-DD 格式的日期"),
                 )
@@ -458,16 +459,16 @@ fn need(r: &mut Reader) -> Result<Need, Invalid> {
         enterprise_id: r.req_id("enterprise_id")?,
         title: r.req_str("title")?,
         description: r.opt_str("description")?,
-        service: r.req_code("service", "unknown_service_code", Service::parse)?,
+        service: r.req_code("service", Service::parse)?,
         fields: fields(r)?,
         keywords: keywords(r)?,
         district: r.place("district")?,
         budget_wan,
         deadline,
         status: r
-            .opt_code("status", "unknown_status", NeedStatus::parse)?
+            .opt_code("status", NeedStatus::parse)?
             .unwrap_or(NeedStatus::Open),
-        visibility: r.opt_code("visibility", "unknown_visibility", Visibility::parse)?,
+        visibility: r.opt_code("visibility", Visibility::parse)?,
     })
 }
 
@@ -475,7 +476,7 @@ fn need(r: &mut Reader) -> Result<Need, Invalid> {
 fn amount(r: &mut Reader, key: &'static str) -> Result<Option<f64>, Invalid> {
     match r.number(key)? {
         Some(b) if b < 0.0 || !b.is_finite() => Err(Invalid::new(
-            "invalid_value",
+            Code::InvalidValue,
             Some(key),
             format!("字段 {key}：{b} 不能为负数"),
         )),
@@ -486,23 +487,19 @@ fn amount(r: &mut Reader, key: &'static str) -> Result<Option<f64>, Invalid> {
 fn provider(r: &mut Reader) -> Result<Provider, Invalid> {
     Ok(Provider {
         id: r.req_id("id")?,
-        provider_type: r.opt_code(
-            "provider_type",
-            "unknown_provider_type",
-            ProviderType::parse,
-        )?,
+        provider_type: r.opt_code("provider_type", ProviderType::parse)?,
         name: r.req_str("name")?,
         district: r.place("district")?,
         served_districts: r.places("served_districts")?,
         fields: fields(r)?,
-        services: r.codes("services", "unknown_service_code", Service::parse)?,
+        services: r.codes("services", Service::parse)?,
         keywords: keywords(r)?,
         description: r.opt_str("description")?,
         capacity: r.count("capacity", 100_000.0)?,
         qualifications: r.str_list("qualifications")?,
         organization: r.opt_str("organization")?,
-        declines_services: r.codes("declines_services", "unknown_service_code", Service::parse)?,
-        declines_fields: r.codes("declines_fields", "unknown_field_code", Field::parse)?,
+        declines_services: r.codes("declines_services", Service::parse)?,
+        declines_fields: r.codes("declines_fields", Field::parse)?,
         declines_districts: r.places("declines_districts")?,
         min_budget_wan: amount(r, "min_budget_wan")?,
     })
@@ -527,7 +524,7 @@ fn feedback(r: &mut Reader) -> Result<Feedback, Invalid> {
             time::OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339)
                 .map_err(|_| {
                     Invalid::new(
-                        "invalid_value",
+                        Code::InvalidValue,
                         Some("at"),
                         format!("字段 at：“{s}”应为 RFC 3339 时间，如 2026-03-01T10:00:00+08:00"),
                     )
@@ -541,13 +538,13 @@ fn feedback(r: &mut Reader) -> Result<Feedback, Invalid> {
         enterprise_id: r.opt_id("enterprise_id")?,
         commissioner_id: r.opt_id("commissioner_id")?,
         broker_id: r.opt_id("broker_id")?,
-        event: r.req_code("event", "unknown_event", FeedbackEvent::parse)?,
-        actor: r.req_code("actor", "unknown_actor", Actor::parse)?,
+        event: r.req_code("event", FeedbackEvent::parse)?,
+        actor: r.req_code("actor", Actor::parse)?,
         at,
         rank: match r.count("rank", 100_000.0)? {
             Some(0) => {
                 return Err(Invalid::new(
-                    "invalid_value",
+                    Code::InvalidValue,
                     Some("rank"),
                     "字段 rank 从 1 开始计数",
                 ));
@@ -570,7 +567,7 @@ fn feedback(r: &mut Reader) -> Result<Feedback, Invalid> {
     .count();
     if pair < 2 {
         return Err(Invalid::new(
-            "missing_field",
+            Code::MissingField,
             Some("need_id"),
             "反馈需要指明对象：need_id 与 provider_id，或 commissioner_id/broker_id 与 enterprise_id",
         ));
@@ -674,10 +671,17 @@ mod tests {
         ];
         for (v, code, field) in cases {
             let err = check(&v, None).unwrap_err();
-            assert_eq!((err.code, err.field.as_deref()), (code, Some(field)), "{v}");
+            assert_eq!(
+                (err.code.as_str(), err.field.as_deref()),
+                (code, Some(field)),
+                "{v}"
+            );
         }
         assert_eq!(
-            check(&json!({"kind":"robot"}), None).unwrap_err().code,
+            check(&json!({"kind":"robot"}), None)
+                .unwrap_err()
+                .code
+                .as_str(),
             "unknown_kind"
         );
     }
@@ -708,7 +712,7 @@ mod tests {
         for (v, field) in cases {
             let err = check(&v, None).unwrap_err();
             assert_eq!(
-                (err.code, err.field.as_deref()),
+                (err.code.as_str(), err.field.as_deref()),
                 ("wrong_type", Some(field)),
                 "{v}"
             );
@@ -732,7 +736,7 @@ mod tests {
     fn unknown_keys_and_places_are_warnings_not_rejections() {
         let v = json!({"kind":"provider","id":"P-1","name":"x","discription":"typo","district":"火星市场"});
         let c = check(&v, None).unwrap();
-        let codes: Vec<_> = c.warnings.iter().map(|w| w.code).collect();
+        let codes: Vec<_> = c.warnings.iter().map(|w| w.code.as_str()).collect();
         assert!(
             codes.contains(&"unknown_key") && codes.contains(&"unknown_place"),
             "{codes:?}"

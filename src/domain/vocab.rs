@@ -2,11 +2,13 @@
 //! types, certifications, need status, feedback events and actors. Each is an enum with
 //! its stable code (what files and the API carry) and its Chinese label (what people read).
 
+use crate::error_code::{Code, Coded};
 use serde::{Deserialize, Serialize};
 
-/// Declares a vocabulary enum with `code()`, `zh()`, `parse()` and `ALL`.
+/// Declares a vocabulary enum with `code()`, `zh()`, `parse()` and `ALL`; `$unknown` is
+/// the error code of a value that is none of its codes.
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $code:literal, $zh:literal;)+ }) => {
+    ($(#[$meta:meta])* $name:ident, $what:literal, $unknown:ident { $($variant:ident => $code:literal, $zh:literal;)+ }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
@@ -28,14 +30,18 @@ macro_rules! vocabulary {
                 match self { $($name::$variant => $zh),+ }
             }
 
-            /// Parses a code; the error lists the codes that would be right.
-            pub fn parse(code: &str) -> Result<Self, String> {
+            /// Parses a code; the error carries the vocabulary's code for an unknown
+            /// value and lists the codes that would be right.
+            pub fn parse(code: &str) -> Result<Self, Coded> {
                 match code.trim() {
                     $($code => Ok($name::$variant),)+
-                    other => Err(format!(
-                        "“{other}”不是有效的{}代码，可用：{}",
-                        $what,
-                        [$($code),+].join(", ")
+                    other => Err(Coded::new(
+                        Code::$unknown,
+                        format!(
+                            "“{other}”不是有效的{}代码，可用：{}",
+                            $what,
+                            [$($code),+].join(", ")
+                        ),
                     )),
                 }
             }
@@ -51,7 +57,7 @@ macro_rules! vocabulary {
 
 vocabulary!(
     /// A key technology field of the action plan.
-    Field, "技术领域" {
+    Field, "技术领域", UnknownFieldCode {
         NextGenIt => "next_gen_it", "新一代信息技术";
         IntelligentVehicles => "intelligent_vehicles", "新能源智能网联汽车";
         Equipment => "equipment", "装备制造";
@@ -77,7 +83,7 @@ impl Field {
 
 vocabulary!(
     /// What a need asks for and what a provider offers.
-    Service, "服务类型" {
+    Service, "服务类型", UnknownServiceCode {
         PilotScale => "pilot_scale", "中试熟化";
         TechTransfer => "tech_transfer", "技术转移与成果转化";
         RdCooperation => "rd_cooperation", "联合研发";
@@ -91,7 +97,7 @@ vocabulary!(
 
 vocabulary!(
     /// The three kinds of provider.
-    ProviderType, "服务机构类型" {
+    ProviderType, "服务机构类型", UnknownProviderType {
         TransferAgency => "transfer_agency", "技术转移机构";
         PilotPlatform => "pilot_platform", "中试熟化平台";
         Broker => "broker", "技术经纪人";
@@ -100,7 +106,7 @@ vocabulary!(
 
 vocabulary!(
     /// Certifications an enterprise holds.
-    Certification, "企业资质" {
+    Certification, "企业资质", UnknownCertification {
         TechSme => "tech_sme", "科技型中小企业";
         HighTech => "high_tech", "高新技术企业";
         HighTechCandidate => "high_tech_candidate", "高新技术企业培育库";
@@ -111,7 +117,7 @@ vocabulary!(
 
 vocabulary!(
     /// Where a need stands.
-    NeedStatus, "需求状态" {
+    NeedStatus, "需求状态", UnknownStatus {
         Open => "open", "待对接";
         Matched => "matched", "已对接";
         Closed => "closed", "已关闭";
@@ -120,7 +126,7 @@ vocabulary!(
 
 vocabulary!(
     /// What happened, in a feedback record.
-    FeedbackEvent, "反馈事件" {
+    FeedbackEvent, "反馈事件", UnknownEvent {
         Impression => "impression", "展示";
         Click => "click", "点击";
         Contacted => "contacted", "已联系";
@@ -132,7 +138,7 @@ vocabulary!(
 
 vocabulary!(
     /// Who may see a need.
-    Visibility, "需求可见范围" {
+    Visibility, "需求可见范围", UnknownVisibility {
         Public => "public", "公开";
         MatchedOnly => "matched_only", "仅对接方可见";
         Commissioners => "commissioners", "仅科技专员可见";
@@ -141,7 +147,7 @@ vocabulary!(
 
 vocabulary!(
     /// What an API key may do.
-    Role, "角色" {
+    Role, "角色", InvalidValue {
         Admin => "admin", "管理员";
         Commissioner => "commissioner", "科技专员";
         Broker => "broker", "技术经纪人";
@@ -152,7 +158,7 @@ vocabulary!(
 
 vocabulary!(
     /// Who acted, in a feedback record.
-    Actor, "反馈人角色" {
+    Actor, "反馈人角色", UnknownActor {
         Enterprise => "enterprise", "企业";
         Provider => "provider", "服务机构";
         Commissioner => "commissioner", "科技专员";
@@ -214,13 +220,16 @@ impl EntityKind {
         }
     }
 
-    /// Parses `enterprise`, `need`, `provider` or `commissioner`.
-    pub fn parse(code: &str) -> Result<Self, String> {
+    /// Parses `enterprise`, `need`, `provider` or `commissioner` (else `unknown_kind`).
+    pub fn parse(code: &str) -> Result<Self, Coded> {
         EntityKind::ALL
             .into_iter()
             .find(|k| k.code() == code)
             .ok_or_else(|| {
-                format!("“{code}”不是有效的记录类型，可用：enterprise, need, provider, commissioner, feedback")
+                Coded::new(
+                    Code::UnknownKind,
+                    format!("“{code}”不是有效的记录类型，可用：enterprise, need, provider, commissioner, feedback"),
+                )
             })
     }
 }
@@ -244,8 +253,9 @@ mod tests {
             assert_eq!(Service::parse(s.code()), Ok(*s));
         }
         let err = Service::parse("pilot").unwrap_err();
+        assert_eq!(err.code, Code::UnknownServiceCode);
         assert!(
-            err.contains("pilot") && err.contains("pilot_scale"),
+            err.message.contains("pilot") && err.message.contains("pilot_scale"),
             "{err}"
         );
         assert_eq!(

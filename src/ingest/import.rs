@@ -6,6 +6,7 @@
 
 use crate::domain::validate::{Checked, Invalid, check};
 use crate::domain::{Entity, EntityKind, Record};
+use crate::error_code::Code;
 use crate::store::{Applied, Store, StoreError};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -58,7 +59,7 @@ pub struct LineProblem {
     /// 1-based line number in the input.
     pub line: usize,
     /// Stable machine code.
-    pub code: &'static str,
+    pub code: Code,
     /// The field concerned, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -273,7 +274,7 @@ impl<'a> Importer<'a> {
         *self
             .report
             .rejected_by_code
-            .entry(invalid.code)
+            .entry(invalid.code.as_str())
             .or_default() += 1;
         if self.report.rejected.len() < self.listed {
             self.report.rejected.push(LineProblem {
@@ -336,7 +337,7 @@ impl<'a> Importer<'a> {
                 self.reject(
                     line,
                     Invalid::new(
-                        "unknown_reference",
+                        Code::UnknownReference,
                         Some(field),
                         format!("引用的{}“{id}”不存在{hint}", kind.zh()),
                     ),
@@ -399,7 +400,7 @@ pub fn read_jsonl_line(line_no: usize, raw: &[u8]) -> JsonlLine {
         Ok(t) => t,
         Err(e) => {
             return JsonlLine::Unreadable(Invalid::new(
-                "invalid_encoding",
+                Code::InvalidEncoding,
                 None,
                 format!(
                     "第 {line_no} 行不是合法的 UTF-8（第 {} 字节起）；文件可能是 GBK 编码，请另存为 UTF-8",
@@ -414,7 +415,7 @@ pub fn read_jsonl_line(line_no: usize, raw: &[u8]) -> JsonlLine {
     }
     JsonlLine::Read(serde_json::from_str::<Value>(text).map_err(|e| {
         Invalid::new(
-            "malformed_json",
+            Code::MalformedJson,
             None,
             format!("第 {line_no} 行不是合法的 JSON：{e}"),
         )
@@ -472,7 +473,7 @@ impl<R: BufRead> CsvRows<R> {
                 return Ok(Some((
                     line,
                     Err(Invalid::new(
-                        "malformed_csv",
+                        Code::MalformedCsv,
                         None,
                         format!("第 {line} 行 CSV 格式错误：{e}"),
                     )),
@@ -495,7 +496,7 @@ impl<R: BufRead> CsvRows<R> {
                     return Ok(Some((
                         line,
                         Err(Invalid::new(
-                            "invalid_encoding",
+                            Code::InvalidEncoding,
                             Some(h),
                             format!(
                                 "第 {line} 行的 {h} 列不是合法的 UTF-8；文件可能是 GBK 编码，请另存为 UTF-8"

@@ -153,8 +153,10 @@ pub fn open_needs(
             if out.len() >= NEED_CANDIDATES || !seen.insert(h.id.clone()) {
                 continue;
             }
-            let need: Need = serde_json::from_str(&h.doc)
-                .map_err(|e| IndexError::Task(format!("stored need does not parse: {e}")))?;
+            let need: Need = serde_json::from_str(&h.doc).map_err(|e| IndexError::BadDocument {
+                what: "need",
+                detail: e.to_string(),
+            })?;
             let rel = if text.is_empty() {
                 0.0
             } else {

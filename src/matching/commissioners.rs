@@ -33,7 +33,7 @@
 //! | `specialized` (专精特新) | 0.3 |
 //!
 //! A programme can lean harder on these priorities without retraining: a *policy boost*
-//! `b` (`priority_boost` on the request, or `DUIJIE_PRIORITY_BOOST`; default 0) adds
+//! `b` (`priority_boost` on the request, or the setting `--priority-boost` / `DUIJIE_PRIORITY_BOOST`; default 0) adds
 //! `b × priority` to the logit of any ranker, shown as the `policy_priority` contribution.
 
 use crate::domain::concepts::{self, Thesaurus};
@@ -124,15 +124,6 @@ impl<'a> Scope<'a> {
             priority_boost: boost,
         }
     }
-}
-
-/// The policy boost configured by `DUIJIE_PRIORITY_BOOST` (default 0).
-pub fn priority_boost_from_env() -> f64 {
-    std::env::var("DUIJIE_PRIORITY_BOOST")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite() && (0.0..=10.0).contains(v))
-        .unwrap_or(0.0)
 }
 
 /// Whether a commissioner's districts cover the whole city.
@@ -261,8 +252,10 @@ pub fn rank_enterprises(
         .unwrap_or(&none);
     let mut out = Vec::new();
     for (doc, bm25) in docs {
-        let e: Enterprise = serde_json::from_str(&doc)
-            .map_err(|err| IndexError::Task(format!("stored enterprise does not parse: {err}")))?;
+        let e: Enterprise = serde_json::from_str(&doc).map_err(|err| IndexError::BadDocument {
+            what: "enterprise",
+            detail: err.to_string(),
+        })?;
         let open_count = open_needs.get(e.id.as_str()).copied().unwrap_or(0);
         let district_match = district_match(c, &e);
         if scope.serving {

@@ -15,8 +15,8 @@
 //! but never to a clearly worse one. Nothing is lowered until [`MIN_LISTS`] rankings have
 //! been seen. Defaults: `strength` 0.2, `free_share` 0.05 (measured on the demo
 //! judgments: NDCG@10 0.521 → 0.520, the busiest provider's share of first screens
-//! 10.0% → 8.3%); `DUIJIE_EXPOSURE_STRENGTH` and
-//! `DUIJIE_EXPOSURE_FREE_SHARE` tune them, strength 0 turns it off, and a request can
+//! 10.0% → 8.3%); the settings `--exposure-strength` (`DUIJIE_EXPOSURE_STRENGTH`) and
+//! `--exposure-free-share` (`DUIJIE_EXPOSURE_FREE_SHARE`) tune them, strength 0 turns it off, and a request can
 //! opt out with `"exposure_control": false`. `duijie eval --exposure` measures what it
 //! costs in NDCG and what it spreads.
 
@@ -39,30 +39,18 @@ pub struct ExposurePolicy {
     pub free_share: f64,
 }
 
-impl Default for ExposurePolicy {
-    fn default() -> ExposurePolicy {
-        ExposurePolicy {
-            strength: 0.2,
-            free_share: 0.05,
-        }
-    }
+impl ExposurePolicy {
+    /// The defaults: strength 0.2, free share 0.05 (settings `--exposure-strength`,
+    /// `--exposure-free-share` change them).
+    pub const DEFAULT: ExposurePolicy = ExposurePolicy {
+        strength: 0.2,
+        free_share: 0.05,
+    };
 }
 
-impl ExposurePolicy {
-    /// The defaults, overridden by `DUIJIE_EXPOSURE_STRENGTH` / `DUIJIE_EXPOSURE_FREE_SHARE`.
-    pub fn from_env() -> ExposurePolicy {
-        let d = ExposurePolicy::default();
-        let read = |k: &str, default: f64| {
-            std::env::var(k)
-                .ok()
-                .and_then(|v| v.parse::<f64>().ok())
-                .filter(|v| v.is_finite() && (0.0..=1.0).contains(v))
-                .unwrap_or(default)
-        };
-        ExposurePolicy {
-            strength: read("DUIJIE_EXPOSURE_STRENGTH", d.strength),
-            free_share: read("DUIJIE_EXPOSURE_FREE_SHARE", d.free_share),
-        }
+impl Default for ExposurePolicy {
+    fn default() -> ExposurePolicy {
+        ExposurePolicy::DEFAULT
     }
 }
 

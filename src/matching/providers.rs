@@ -348,14 +348,11 @@ pub(super) async fn match_providers(
     let exposure = req.exposure.clone();
     // At most one CPU-bound match per core at a time, first come first served: more
     // would only time-slice the cores and stretch every request (the tail most).
-    let _permit = gate
-        .acquire()
-        .await
-        .map_err(|e| IndexError::Task(e.to_string()))?;
+    let _permit = gate.acquire().await.map_err(IndexError::from)?;
     let (candidates, results, prepared) = tokio::task::spawn_blocking(move || {
         let stats = stats
             .read()
-            .map_err(|_| IndexError::Task("feedback stats lock poisoned".into()))?;
+            .map_err(|_| IndexError::Poisoned("feedback stats"))?;
         let ctx = Context {
             ranker: &ranker,
             stats: &stats,
@@ -373,7 +370,7 @@ pub(super) async fn match_providers(
                     control
                         .state
                         .lock()
-                        .map_err(|_| IndexError::Task("exposure lock poisoned".into()))
+                        .map_err(|_| IndexError::Poisoned("exposure"))
                 };
                 let factors: FxHashMap<String, f64> = {
                     let shown = lock()?;
@@ -396,7 +393,7 @@ pub(super) async fn match_providers(
         Ok::<_, IndexError>((n, results, prepared))
     })
     .await
-    .map_err(|e| IndexError::Task(e.to_string()))??;
+    .map_err(IndexError::from)??;
     Ok(MatchResponse {
         ranker: req.ranker.name(),
         model_version: model.map(|m| m.version.clone()),
@@ -642,9 +639,7 @@ pub fn retrieve(
     let candidates = hits
         .into_iter()
         .map(|(id_hash, parsed, bm25)| {
-            let p = parsed.ok_or_else(|| {
-                IndexError::Task(format!("hit {id_hash:x} was not resolved to a provider"))
-            })?;
+            let p = parsed.ok_or(IndexError::Unresolved(id_hash))?;
             Ok(Candidate {
                 provider: p.provider,
                 content: p.content,

@@ -36,6 +36,8 @@ pub struct Matcher {
     stats: Arc<RwLock<FeedbackStats>>,
     exposure: Arc<Mutex<Exposure>>,
     exposure_policy: ExposurePolicy,
+    /// The commissioner ranking's priority boost when a request gives none.
+    priority_boost: f64,
     /// Permits for CPU-bound matching: one per core.
     gate: Arc<Semaphore>,
     /// Held while a model is trained.
@@ -61,6 +63,7 @@ impl Matcher {
             stats,
             exposure: Arc::new(Mutex::new(Exposure::default())),
             exposure_policy,
+            priority_boost: 0.0,
             gate: Arc::new(Semaphore::new(cores)),
             training: Arc::new(tokio::sync::Mutex::new(())),
         }
@@ -91,6 +94,21 @@ impl Matcher {
                 None => Ranker::Baseline,
             },
         })
+    }
+
+    /// The same service with this matching policy: how strongly exposure lowers scores,
+    /// and the commissioner ranking's default priority boost (`duijie serve`'s settings).
+    pub fn with_policy(self, exposure_policy: ExposurePolicy, priority_boost: f64) -> Matcher {
+        Matcher {
+            exposure_policy,
+            priority_boost,
+            ..self
+        }
+    }
+
+    /// The commissioner ranking's priority boost when a request gives none.
+    pub fn priority_boost(&self) -> f64 {
+        self.priority_boost
     }
 
     /// Exposure control as configured, sharing this process's recent first screens.
@@ -146,17 +164,13 @@ impl Matcher {
         ranker: Ranker,
         work: impl FnOnce(Context<'_>, &SearchIndex) -> Result<T, IndexError> + Send + 'static,
     ) -> Result<T, MatchError> {
-        let _permit = self
-            .gate
-            .acquire()
-            .await
-            .map_err(|e| IndexError::Task(e.to_string()))?;
+        let _permit = self.gate.acquire().await.map_err(IndexError::from)?;
         let stats = self.stats.clone();
         let index = self.index.clone();
         let out = tokio::task::spawn_blocking(move || {
             let stats = stats
                 .read()
-                .map_err(|_| IndexError::Task("feedback stats lock poisoned".into()))?;
+                .map_err(|_| IndexError::Poisoned("feedback stats"))?;
             let analyzer = index.analyzer().clone();
             let ctx = Context {
                 ranker: &ranker,
@@ -166,7 +180,7 @@ impl Matcher {
             work(ctx, &index)
         })
         .await
-        .map_err(|e| IndexError::Task(e.to_string()))??;
+        .map_err(IndexError::from)??;
         Ok(out)
     }
 

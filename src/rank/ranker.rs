@@ -37,14 +37,15 @@ impl RankerName {
     /// Every ranker, for side-by-side evaluation.
     pub const ALL: [RankerName; 3] = [RankerName::Learned, RankerName::Baseline, RankerName::Bm25];
 
-    /// Parses `learned`, `baseline` or `bm25`.
-    pub fn parse(s: &str) -> Result<RankerName, String> {
+    /// Parses `learned`, `baseline` or `bm25` (else `unknown_ranker`).
+    pub fn parse(s: &str) -> Result<RankerName, crate::error_code::Coded> {
         match s {
             "learned" => Ok(RankerName::Learned),
             "baseline" => Ok(RankerName::Baseline),
             "bm25" => Ok(RankerName::Bm25),
-            other => Err(format!(
-                "未知的排序器“{other}”，可用：learned, baseline, bm25"
+            other => Err(crate::error_code::Coded::new(
+                crate::error_code::Code::UnknownRanker,
+                format!("未知的排序器“{other}”，可用：learned, baseline, bm25"),
             )),
         }
     }

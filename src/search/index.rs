@@ -63,7 +63,30 @@ pub enum IndexError {
     Store(#[from] StoreError),
     /// A blocking task panicked or was cancelled.
     #[error("index task failed: {0}")]
-    Task(String),
+    Join(#[from] tokio::task::JoinError),
+    /// The gate that admits CPU-bound work was closed.
+    #[error("the CPU gate is closed: {0}")]
+    GateClosed(#[from] tokio::sync::AcquireError),
+    /// A lock was poisoned: a thread panicked while holding it.
+    #[error("the {0} lock is poisoned")]
+    Poisoned(&'static str),
+    /// The index writer is gone (a failed write dropped it and none could be opened).
+    #[error("no index writer")]
+    NoWriter,
+    /// A document stored in the index does not parse.
+    #[error("stored {what} does not parse: {detail}")]
+    BadDocument {
+        /// What kind of document (`provider`, `need`, `enterprise`, `kind`).
+        what: &'static str,
+        /// Why it does not parse.
+        detail: String,
+    },
+    /// A search hit did not resolve to a provider.
+    #[error("hit {0:x} was not resolved to a provider")]
+    Unresolved(u64),
+    /// A worker thread panicked.
+    #[error("a {0} worker thread panicked")]
+    WorkerPanicked(&'static str),
     /// File system trouble.
     #[error("i/o error on the index directory: {0}")]
     Io(#[from] std::io::Error),
@@ -226,9 +249,7 @@ fn open_writer(index: &Index) -> Result<IndexWriter, IndexError> {
 fn writer_of<'a>(
     guard: &'a mut std::sync::MutexGuard<'_, Option<IndexWriter>>,
 ) -> Result<&'a mut IndexWriter, IndexError> {
-    guard
-        .as_mut()
-        .ok_or_else(|| IndexError::Task("no index writer".into()))
+    guard.as_mut().ok_or(IndexError::NoWriter)
 }
 
 /// The delete bitsets the committed segments use (`None` when the metas cannot be read:
@@ -359,9 +380,11 @@ impl SearchIndex {
             .get_first(self.fields.doc)
             .and_then(|v| v.as_str())
             .unwrap_or_default();
-        let provider: crate::domain::Provider = serde_json::from_str(doc).map_err(|e| {
-            IndexError::Task(format!("stored provider {id_hash:x} does not parse: {e}"))
-        })?;
+        let provider: crate::domain::Provider =
+            serde_json::from_str(doc).map_err(|e| IndexError::BadDocument {
+                what: "provider",
+                detail: format!("{id_hash:x}: {e}"),
+            })?;
         let parsed = ParsedProvider {
             content: content_hash(doc),
             provider: Arc::new(provider),
@@ -453,7 +476,7 @@ impl SearchIndex {
         let mut guard = self
             .writer
             .lock()
-            .map_err(|_| IndexError::Task("writer lock poisoned".into()))?;
+            .map_err(|_| IndexError::Poisoned("index writer"))?;
         if guard.is_none() {
             let writer = open_writer(&self.index)?;
             if !self.dir.as_os_str().is_empty()
@@ -667,7 +690,5 @@ fn key(kind: EntityKind, id: &str) -> String {
 pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, IndexError> + Send + 'static,
 ) -> Result<T, IndexError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| IndexError::Task(e.to_string()))?
+    tokio::task::spawn_blocking(f).await?
 }

@@ -386,8 +386,11 @@ impl SearchIndex {
                     .unwrap_or_default()
                     .to_string()
             };
-            let kind = EntityKind::parse(&get(self.fields.kind))
-                .map_err(|e| IndexError::Task(format!("bad kind in index: {e}")))?;
+            let kind =
+                EntityKind::parse(&get(self.fields.kind)).map_err(|e| IndexError::BadDocument {
+                    what: "kind",
+                    detail: e.message,
+                })?;
             let (name_field, body_field) = self.fields.text_of(kind);
             let snippet = match (req.snippets, has_text) {
                 (true, true) => {

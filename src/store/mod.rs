@@ -582,7 +582,8 @@ impl Store {
         });
         rows.into_iter()
             .map(|(seq, kind, id, doc)| {
-                let kind = EntityKind::parse(&kind).map_err(StoreError::BadKind)?;
+                let kind =
+                    EntityKind::parse(&kind).map_err(|e| StoreError::BadKind(e.to_string()))?;
                 Ok(Change { seq, kind, id, doc })
             })
             .collect()
@@ -611,7 +612,7 @@ impl Store {
         rows.into_iter()
             .map(|(kind, id, doc)| {
                 Ok((
-                    EntityKind::parse(&kind).map_err(StoreError::BadKind)?,
+                    EntityKind::parse(&kind).map_err(|e| StoreError::BadKind(e.to_string()))?,
                     id,
                     doc,
                 ))

@@ -35,13 +35,18 @@ impl TestServer {
     }
 
     pub async fn serve(app: App) -> TestServer {
+        TestServer::serve_configured(app, duijie::api::HttpConfig::default()).await
+    }
+
+    /// Serves with these HTTP settings (rate limits, connection cap, web directory).
+    pub async fn serve_configured(app: App, config: duijie::api::HttpConfig) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            duijie::api::serve(app, listener, async {
+            duijie::api::serve_configured(app, listener, &config, async {
                 let _ = rx.await;
             })
             .await

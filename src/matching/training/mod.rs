@@ -146,6 +146,9 @@ pub enum TrainingError {
     /// Another training of this process is running.
     #[error("a training is already running")]
     InProgress,
+    /// A fitting task panicked or was cancelled (a bug, not a lack of data).
+    #[error("a training task failed: {0}")]
+    Worker(tokio::task::JoinError),
 }
 
 /// The strongest outcome seen for a pair.
@@ -468,7 +471,7 @@ async fn fit_text_side(
             fit_text_and_fields(&analyzer2, &p2, &n2, &enterprises, &opts2)
         })
         .await
-        .map_err(|e| TrainingError::Fit(e.to_string()))??;
+        .map_err(TrainingError::Worker)??;
     if opts.prior == PriorChoice::Active
         && let Some(active) = registry.active()
         && active.text.n_docs() > text_docs
@@ -616,7 +619,7 @@ fn feedback_examples(
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(IndexError::Task("training worker panicked".into())))
+                    .unwrap_or_else(|_| Err(IndexError::WorkerPanicked("training")))
             })
             .collect()
     });
