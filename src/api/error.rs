@@ -141,7 +141,7 @@ impl ApiError {
     pub fn no_route() -> ApiError {
         ApiError::new(
             Code::NoSuchRoute,
-            "请求的路径不存在，接口列表见 README 与 api.md",
+            "请求的路径不存在，接口列表见 GET /openapi.json",
         )
     }
 

@@ -233,7 +233,7 @@ impl<'a> Reader<'a> {
                     code: Code::UnknownKey,
                     field: key.clone(),
                     detail: format!(
-                        "未知字段“{key}”已忽略（请核对拼写，字段说明见 data-model.md）"
+                        "未知字段“{key}”已忽略（请核对拼写，字段说明见 GET /openapi.json 中的记录格式）"
                     ),
                 });
             }
