@@ -37,7 +37,7 @@ pub const NEED_CANDIDATES: usize = 400;
 pub const GAP_SCORE: f64 = 0.3;
 
 /// A provider in a lead.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LeadProvider {
     /// The provider record.
     pub provider: Arc<Provider>,
@@ -48,14 +48,14 @@ pub struct LeadProvider {
 }
 
 /// Who has the need.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EnterpriseRef {
     /// Id.
     pub id: String,
 }
 
 /// Why a lead is where it is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LeadExplanation {
     /// One line in Chinese.
     pub summary: String,
@@ -66,7 +66,7 @@ pub struct LeadExplanation {
 }
 
 /// One lead.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Lead {
     /// The need.
     pub need: Need,
@@ -85,7 +85,7 @@ pub struct Lead {
 }
 
 /// A need nobody fits well.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Gap {
     /// The need.
     pub need: Need,
@@ -101,7 +101,7 @@ pub struct Gap {
 }
 
 /// A provider by id and name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProviderRef {
     /// Id.
     pub id: String,

@@ -452,7 +452,7 @@ pub struct AssignScope {
 }
 
 /// One assignment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Assignment {
     /// Commissioner.
     pub commissioner_id: String,
@@ -469,7 +469,7 @@ pub struct Assignment {
 }
 
 /// An enterprise left out, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unassigned {
     /// Enterprise.
     pub enterprise_id: String,
@@ -482,7 +482,7 @@ pub struct Unassigned {
 }
 
 /// A commissioner's part in the plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CommissionerLoad {
     /// Commissioner.
     pub id: String,
@@ -497,7 +497,7 @@ pub struct CommissionerLoad {
 }
 
 /// The plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssignmentPlan {
     /// Assignments, by commissioner then score.
     pub assignments: Vec<Assignment>,

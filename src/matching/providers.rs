@@ -222,7 +222,7 @@ pub struct Prepared {
 }
 
 /// What the service read from a free text.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Inferred {
     /// The service, when read from the text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -246,7 +246,7 @@ pub struct Inferred {
 }
 
 /// One ranked provider.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MatchResult {
     /// The provider record.
     pub provider: Arc<Provider>,
@@ -260,7 +260,7 @@ pub struct MatchResult {
 }
 
 /// The answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MatchResponse {
     /// Ranker used.
     pub ranker: &'static str,

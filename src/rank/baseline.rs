@@ -50,7 +50,7 @@ pub enum Ranker {
 }
 
 /// The ranker names a request may ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RankerName {
     /// The active (or a pinned) trained model; the baseline when none is available.
@@ -156,7 +156,7 @@ fn baseline_terms(f: &PairFeatures) -> impl Iterator<Item = (&'static str, f64, 
 }
 
 /// One feature's part in a score.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FeatureContribution {
     /// Feature name.
     pub name: &'static str,
@@ -176,7 +176,7 @@ pub struct Scored {
 }
 
 /// Why a result is where it is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Explanation {
     /// Every feature's value and contribution.
     pub features: Vec<FeatureContribution>,
