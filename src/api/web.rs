@@ -5,10 +5,11 @@
 use super::error::ApiError;
 use super::extract::Path;
 use crate::app::App;
-use axum::Router;
+use super::openapi::{BadRequest, NotFound};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// (file name, content type, embedded bytes).
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -29,13 +30,43 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-pub(super) fn routes() -> Router<App> {
-    Router::new()
-        .route("/", get(|| async { asset("index.html") }))
-        .route(
-            "/assets/{file}",
-            get(|Path(file): Path<String>| async move { asset(&file) }),
-        )
+pub(super) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(page))
+        .routes(routes!(file))
+}
+
+/// The web page
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "webPage",
+    tag = "web",
+    responses((status = 200, description = "HTML", body = String, content_type = "text/html"))
+)]
+async fn page() -> Response {
+    asset("index.html")
+}
+
+/// A file of the web page
+#[utoipa::path(
+    get,
+    path = "/assets/{file}",
+    operation_id = "webAsset",
+    tag = "web",
+    params(("file" = String, Path, description = "`index.html`, `app.js` or `style.css`", example = "app.js")),
+    responses(
+        (status = 200, description = "The file", content(
+            (String = "text/html"),
+            (String = "text/javascript"),
+            (String = "text/css"),
+        )),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn file(Path(file): Path<String>) -> Response {
+    asset(&file)
 }
 
 fn asset(name: &str) -> Response {

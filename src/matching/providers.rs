@@ -263,6 +263,7 @@ pub struct MatchResult {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MatchResponse {
     /// Ranker used.
+    #[schema(value_type = crate::rank::RankerName)]
     pub ranker: &'static str,
     /// Model version (none for the baseline and BM25).
     pub model_version: Option<String>,
