@@ -100,7 +100,14 @@ async fn the_document_covers_every_route_and_every_documented_get_answers() {
             assert!(documented.contains(p.as_str()), "{p} is not documented");
         }
     }
-    for p in ["/", "/assets/{file}", "/healthz", "/readyz", "/metrics", "/openapi.json"] {
+    for p in [
+        "/",
+        "/assets/{file}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+    ] {
         assert!(documented.contains(p), "{p} is not documented");
     }
 

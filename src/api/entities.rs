@@ -7,15 +7,15 @@ use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::Path;
 use super::extract::{Json, Query};
+use super::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, TooLarge, Unprocessable, UnsupportedMedia,
+};
 use crate::app::App;
+use crate::domain::{Commissioner, Enterprise, Need, Provider};
 use crate::domain::{Entity, EntityKind, NeedStatus, Role};
 use crate::ingest::Importer;
-use crate::store::ListFilter;
-use super::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, TooLarge, UnsupportedMedia, Unprocessable,
-};
-use crate::domain::{Commissioner, Enterprise, Need, Provider};
 use crate::ingest::LineProblem;
+use crate::store::ListFilter;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -8,14 +8,14 @@
 use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::Body;
+use super::openapi::{BadRequest, Forbidden, NotFound, TooLarge, Unprocessable};
 use crate::app::{App, ImportSource};
+use crate::domain::Feedback;
 use crate::domain::{Entity, EntityKind, Role};
 use crate::ingest::{ImportReport, Importer, JsonlLine, SourceFormat, read_jsonl_line};
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use super::openapi::{BadRequest, Forbidden, NotFound, TooLarge, Unprocessable};
-use crate::domain::Feedback;
-use axum::Json;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -7,13 +7,18 @@
 //! - `GET /v1/overview`.
 
 use super::auth::Principal;
+use super::entities::{CommissionerRecord, EnterpriseRecord, ProviderRecord};
 use super::error::ApiError;
 use super::extract::Path;
 use super::extract::{Json, Query};
 use super::imports::add_feedback;
 use super::matches::place;
+use super::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, TooLarge, Unprocessable, UnsupportedMedia,
+};
 use super::searches::list;
 use crate::app::App;
+use crate::domain::FeedbackEvent;
 use crate::domain::access::Viewer;
 use crate::domain::{Commissioner, Entity, EntityKind, Field, Need, Provider, ProviderType, Role};
 use crate::matching::brokers::{self, GAP_SCORE, Gap, Lead, LeadExplanation, LeadProvider};
@@ -21,17 +26,12 @@ use crate::matching::commissioners::{
     AssignScope, AssignmentPlan, CommissionerRanker, RankedEnterprise, Scope, plan_assignment,
     priority_boost_from_env, rank_enterprises,
 };
+use crate::matching::overview::Overview;
 use crate::matching::{Context, overview};
 use crate::rank::{FeatureContribution, Ranker, RankerName};
 use crate::search::IndexError;
-use crate::store::{Claim, ListFilter};
-use super::entities::{CommissionerRecord, EnterpriseRecord, ProviderRecord};
-use super::openapi::{
-    BadRequest, Conflict, Forbidden, NotFound, TooLarge, UnsupportedMedia, Unprocessable,
-};
-use crate::domain::FeedbackEvent;
-use crate::matching::overview::Overview;
 use crate::store::AuditEntry;
+use crate::store::{Claim, ListFilter};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

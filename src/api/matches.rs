@@ -4,12 +4,12 @@
 use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::Json;
+use super::openapi::{BadRequest, NotFound, TooLarge, UnsupportedMedia};
 use super::searches::list;
 use crate::app::App;
 use crate::domain::{Field, Place, ProviderType, Service};
 use crate::matching::{MatchRequest, MatchResponse, ProviderFilter, match_providers};
 use crate::rank::RankerName;
-use super::openapi::{BadRequest, NotFound, TooLarge, UnsupportedMedia};
 use axum::extract::State;
 use serde::Deserialize;
 use utoipa::ToSchema;

@@ -213,7 +213,10 @@ mod tests {
         assert_eq!(v["openapi"], "3.1.0");
         for (path, item) in v["paths"].as_object().expect("paths") {
             for (method, op) in item.as_object().expect("path item") {
-                assert!(op["operationId"].is_string(), "{method} {path}: no operationId");
+                assert!(
+                    op["operationId"].is_string(),
+                    "{method} {path}: no operationId"
+                );
                 assert!(op["tags"][0].is_string(), "{method} {path}: no tag");
                 assert!(
                     op["responses"]["405"].is_object(),

@@ -3,10 +3,10 @@
 use super::auth::Principal;
 use super::error::ApiError;
 use super::extract::Query;
+use super::openapi::BadRequest;
 use crate::app::App;
 use crate::domain::{EntityKind, Field, NeedStatus, Place, ProviderType, Service};
 use crate::search::{Filter, IndexError, SearchRequest};
-use super::openapi::BadRequest;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};

@@ -3,8 +3,8 @@
 use super::error::ApiError;
 use crate::app::App;
 use crate::store::Counts;
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

@@ -4,8 +4,8 @@
 
 use super::error::ApiError;
 use super::extract::Path;
-use crate::app::App;
 use super::openapi::{BadRequest, NotFound};
+use crate::app::App;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
