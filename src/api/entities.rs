@@ -86,6 +86,7 @@ macro_rules! entity_routes {
         pub(super) struct $page {
             results: Vec<$record>,
             /// The next page's cursor (opaque); null on the last page.
+            #[schema(required = true)]
             next_cursor: Option<String>,
         }
 

@@ -138,6 +138,7 @@ pub(super) struct CommissionerEnterprises {
     current_load: u32,
     results: Vec<EnterpriseResult>,
     /// Always null: one page.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
@@ -391,6 +392,7 @@ pub(super) struct Leads {
     broker: ProviderRecord,
     results: Vec<LeadView>,
     /// Always null: one page.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
@@ -408,6 +410,7 @@ pub(super) struct LeadView {
     budget_estimated: bool,
     explanation: LeadExplanation,
     /// This broker's claim on the lead, if any.
+    #[schema(required = true)]
     claim: Option<Claim>,
 }
 
@@ -528,6 +531,7 @@ struct BrokerGapParams {
 pub(super) struct Gaps {
     results: Vec<Gap>,
     /// Always null: one page.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
@@ -915,6 +919,7 @@ struct AuditParams {
 pub(super) struct AuditPage {
     results: Vec<AuditEntry>,
     /// The next page's cursor; null on the last page.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 

@@ -25,10 +25,12 @@ pub(super) fn routes() -> OpenApiRouter<App> {
 #[derive(Serialize, ToSchema)]
 pub(super) struct ModelList {
     /// The active model's version, if any.
+    #[schema(required = true)]
     active: Option<String>,
     default_ranker: DefaultRanker,
     results: Vec<ModelInfo>,
     /// Always null: one page.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 
@@ -59,6 +61,7 @@ async fn list(State(app): State<App>) -> Result<Json<ModelList>, ApiError> {
 #[derive(Serialize, ToSchema)]
 pub(super) struct Reloaded {
     /// Its version (none: no model, the baseline ranks).
+    #[schema(required = true)]
     active: Option<String>,
 }
 

@@ -64,6 +64,7 @@ pub(super) struct SearchHit {
     kind: EntityKind,
     score: f32,
     /// A highlighted passage, when the text matched one.
+    #[schema(required = true)]
     snippet: Option<String>,
     /// The record's name (all kinds but needs).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,6 +83,7 @@ pub(super) struct SearchResults {
     /// Hits in all (needs the key may not see left out).
     total: usize,
     /// The next page's cursor; null on the last page.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 

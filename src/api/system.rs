@@ -151,6 +151,7 @@ struct IndexStats {
 #[derive(Serialize, ToSchema)]
 struct ModelStats {
     /// The active model's version, if any.
+    #[schema(required = true)]
     active_version: Option<String>,
     default_ranker: DefaultRanker,
 }

@@ -266,6 +266,7 @@ pub struct MatchResponse {
     #[schema(value_type = crate::rank::RankerName)]
     pub ranker: &'static str,
     /// Model version (none for the baseline and BM25).
+    #[schema(required = true)]
     pub model_version: Option<String>,
     /// The need matched, when a stored one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -277,6 +278,7 @@ pub struct MatchResponse {
     /// Best first.
     pub results: Vec<MatchResult>,
     /// Lists share this shape; a ranking has no further page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
