@@ -2,7 +2,7 @@
 //! answers (`code`), in import reports (a rejected line's or a warning's `code`) and in
 //! the `x-error-code` header. One enum, so a code cannot be misspelt at a call site;
 //! the wire strings never change (clients and tests match on them). It depends on
-//! nothing: `domain` carries these codes in its errors, `api::error` (which re-exports
+//! nothing of ours (serde and utoipa describe it): `domain` carries these codes in its errors, `api::error` (which re-exports
 //! it) holds the table of each code's HTTP status and title.
 
 use serde::{Serialize, Serializer};
@@ -168,6 +168,19 @@ impl std::fmt::Display for Code {
         f.write_str(self.as_str())
     }
 }
+
+/// In the OpenAPI document: a string, one of the wire strings.
+impl utoipa::PartialSchema for Code {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .enum_values(Some(Code::ALL.iter().map(|c| c.as_str())))
+            .description(Some("A stable machine code"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Code {}
 
 impl Serialize for Code {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -8,44 +8,257 @@ use super::error::ApiError;
 use super::error::Code;
 use super::extract::Path;
 use super::extract::{Json, Query};
+use super::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, TooLarge, Unprocessable, UnsupportedMedia,
+};
 use crate::app::App;
+use crate::domain::{Commissioner, Enterprise, Need, Provider};
 use crate::domain::{Entity, EntityKind, NeedStatus, Role};
 use crate::ingest::Importer;
+use crate::ingest::LineProblem;
 use crate::store::ListFilter;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Largest page of a list.
 const MAX_PAGE: u32 = 500;
 
-pub(super) fn routes() -> Router<App> {
-    let mut r = Router::new();
-    for kind in EntityKind::ALL {
-        r = r
-            .route(
-                &format!("/v1/{}", kind.plural()),
-                get(move |s, w, q| list(s, w, kind, q)),
-            )
-            .route(
-                &format!("/v1/{}/{{id}}", kind.plural()),
-                get(move |s, w, p| one(s, w, kind, p))
-                    .put(move |s, w, p, b| put(s, w, kind, p, b))
-                    .delete(move |s, w, p| delete(s, w, kind, p)),
-            );
-    }
-    r
+pub(super) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(providers::list))
+        .routes(routes!(providers::one, providers::put, providers::delete))
+        .routes(routes!(commissioners::list))
+        .routes(routes!(
+            commissioners::one,
+            commissioners::put,
+            commissioners::delete
+        ))
+        .routes(routes!(enterprises::list))
+        .routes(routes!(
+            enterprises::one,
+            enterprises::put,
+            enterprises::delete
+        ))
+        .routes(routes!(needs::list))
+        .routes(routes!(needs::one, needs::put, needs::delete))
 }
 
-#[derive(Deserialize)]
+/// The four handlers of one kind, documented with its record type: `GET /v1/{plural}`,
+/// `GET|PUT|DELETE /v1/{plural}/{id}`, with the kind's answer types.
+macro_rules! entity_routes {
+    (
+        $module:ident, $variant:ident, $record:ident, $page:ident, $written:ident,
+        list: $list_path:tt, one: $one_path:tt, id: $id_desc:tt, example: $example:tt,
+        ops: $list_op:tt, $one_op:tt, $put_op:tt, $delete_op:tt,
+        summaries: $list_sum:tt, $one_sum:tt, $put_sum:tt, $delete_sum:tt $(,)?
+    ) => {
+        /// A record as the entity routes answer it: with its `kind`.
+        #[derive(Serialize, ToSchema)]
+        pub(super) struct $record {
+            /// Always this path's kind.
+            kind: EntityKind,
+            #[serde(flatten)]
+            record: $variant,
+        }
+
+        impl $record {
+            pub(super) fn of(e: Entity) -> Result<$record, ApiError> {
+                match e {
+                    Entity::$variant(record) => Ok($record {
+                        kind: EntityKind::$variant,
+                        record,
+                    }),
+                    other => Err(ApiError::internal(&format!(
+                        "a {} where a {} was read",
+                        other.kind().code(),
+                        EntityKind::$variant.code()
+                    ))),
+                }
+            }
+        }
+
+        /// A page of records.
+        #[derive(Serialize, ToSchema)]
+        pub(super) struct $page {
+            results: Vec<$record>,
+            /// The next page's cursor (opaque); null on the last page.
+            #[schema(required = true)]
+            next_cursor: Option<String>,
+        }
+
+        /// The record as stored, and what was noticed on the way.
+        #[derive(Serialize, ToSchema)]
+        pub(super) struct $written {
+            record: $record,
+            warnings: Vec<LineProblem>,
+        }
+
+        mod $module {
+            use super::*;
+
+            #[utoipa::path(
+                get,
+                path = $list_path,
+                operation_id = $list_op,
+                summary = $list_sum,
+                tag = "records",
+                params(ListParams),
+                responses(
+                    (status = 200, description = "OK", body = $page),
+                    (status = 400, response = BadRequest),
+                )
+            )]
+            pub(super) async fn list(
+                s: State<App>,
+                who: Principal,
+                q: Query<ListParams>,
+            ) -> Result<axum::Json<$page>, ApiError> {
+                let (shown, next_cursor) = super::list(s, who, EntityKind::$variant, q).await?;
+                Ok(axum::Json($page {
+                    results: shown
+                        .into_iter()
+                        .map($record::of)
+                        .collect::<Result<_, _>>()?,
+                    next_cursor,
+                }))
+            }
+
+            #[utoipa::path(
+                get,
+                path = $one_path,
+                operation_id = $one_op,
+                summary = $one_sum,
+                tag = "records",
+                params(("id" = String, Path, description = $id_desc, example = $example)),
+                responses(
+                    (status = 200, description = "OK", body = $record),
+                    (status = 400, response = BadRequest),
+                    (status = 404, response = NotFound),
+                )
+            )]
+            pub(super) async fn one(
+                s: State<App>,
+                who: Principal,
+                p: Path<String>,
+            ) -> Result<axum::Json<$record>, ApiError> {
+                let e = super::one(s, who, EntityKind::$variant, p).await?;
+                Ok(axum::Json($record::of(e)?))
+            }
+
+            #[utoipa::path(
+                put,
+                path = $one_path,
+                operation_id = $put_op,
+                summary = $put_sum,
+                tag = "records",
+                params(("id" = String, Path, description = $id_desc, example = $example)),
+                request_body(
+                    content = $variant,
+                    description = "The record in the import format (data-model.md). `id` and `kind` default to the path's; when given they must agree with it. Unknown keys are accepted and reported as `unknown_key` warnings; list fields also accept one string separated by `;`."
+                ),
+                responses(
+                    (status = 200, description = "Replaced or unchanged", body = $written),
+                    (status = 201, description = "Created", body = $written),
+                    (status = 400, response = BadRequest),
+                    (status = 403, response = Forbidden),
+                    (status = 413, response = TooLarge),
+                    (status = 415, response = UnsupportedMedia),
+                    (status = 422, response = Unprocessable),
+                )
+            )]
+            pub(super) async fn put(
+                s: State<App>,
+                who: Principal,
+                p: Path<String>,
+                body: Json<Value>,
+            ) -> Result<(StatusCode, axum::Json<$written>), ApiError> {
+                let (status, stored, warnings) =
+                    super::put(s, who, EntityKind::$variant, p, body).await?;
+                Ok((
+                    status,
+                    axum::Json($written {
+                        record: $record::of(stored)?,
+                        warnings,
+                    }),
+                ))
+            }
+
+            #[utoipa::path(
+                delete,
+                path = $one_path,
+                operation_id = $delete_op,
+                summary = $delete_sum,
+                tag = "records",
+                params(("id" = String, Path, description = $id_desc, example = $example)),
+                responses(
+                    (status = 204, description = "Deleted"),
+                    (status = 400, response = BadRequest),
+                    (status = 403, response = Forbidden),
+                    (status = 404, response = NotFound),
+                    (status = 409, response = Conflict),
+                )
+            )]
+            pub(super) async fn delete(
+                s: State<App>,
+                who: Principal,
+                p: Path<String>,
+            ) -> Result<StatusCode, ApiError> {
+                super::delete(s, who, EntityKind::$variant, p).await
+            }
+        }
+    };
+}
+
+entity_routes!(
+    providers, Provider, ProviderRecord, ProviderPage, ProviderWritten,
+    list: "/v1/providers", one: "/v1/providers/{id}",
+    id: "the provider's id", example: "P-00001",
+    ops: "listProviders", "getProvider", "putProvider", "deleteProvider",
+    summaries: "List providers (服务机构), paged", "One provider",
+        "Create or replace a provider (upsert)", "Delete a provider",
+);
+entity_routes!(
+    commissioners, Commissioner, CommissionerRecord, CommissionerPage, CommissionerWritten,
+    list: "/v1/commissioners", one: "/v1/commissioners/{id}",
+    id: "the commissioner's id", example: "C-00001",
+    ops: "listCommissioners", "getCommissioner", "putCommissioner", "deleteCommissioner",
+    summaries: "List commissioners (科技专员), paged", "One commissioner",
+        "Create or replace a commissioner (upsert)", "Delete a commissioner",
+);
+entity_routes!(
+    enterprises, Enterprise, EnterpriseRecord, EnterprisePage, EnterpriseWritten,
+    list: "/v1/enterprises", one: "/v1/enterprises/{id}",
+    id: "the enterprise's id", example: "E-000001",
+    ops: "listEnterprises", "getEnterprise", "putEnterprise", "deleteEnterprise",
+    summaries: "List enterprises (企业), paged", "One enterprise",
+        "Create or replace an enterprise (upsert)", "Delete an enterprise",
+);
+entity_routes!(
+    needs, Need, NeedRecord, NeedPage, NeedWritten,
+    list: "/v1/needs", one: "/v1/needs/{id}",
+    id: "the need's id", example: "N-000001",
+    ops: "listNeeds", "getNeed", "putNeed", "deleteNeed",
+    summaries: "List needs (技术需求), paged", "One need",
+        "Create or replace a need (upsert)", "Delete a need",
+);
+
+/// Paging and filters of an entity list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    /// page size, default 50, clamped to 1–500
     limit: Option<u32>,
+    /// `next_cursor` of the previous page, as given (opaque; anything else is 400 `bad_cursor`)
     cursor: Option<String>,
+    /// needs of this enterprise (needs only; ignored for other kinds)
     enterprise_id: Option<String>,
+    /// checked for every kind; narrows needs only
+    #[param(value_type = Option<NeedStatus>)]
     status: Option<String>,
 }
 
@@ -87,7 +300,7 @@ async fn list(
     who: Principal,
     kind: EntityKind,
     Query(q): Query<ListParams>,
-) -> Result<Json2, ApiError> {
+) -> Result<(Vec<Entity>, Option<String>), ApiError> {
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     if let Some(s) = &q.status {
         NeedStatus::parse(s).map_err(ApiError::from)?;
@@ -129,11 +342,8 @@ async fn list(
     } else {
         None
     };
-    let results: Vec<Value> = shown.iter().map(Entity::to_json).collect();
-    Ok(axum::Json(json!({"results": results, "next_cursor": next})))
+    Ok((shown, next))
 }
-
-type Json2 = axum::Json<Value>;
 
 /// `next_cursor` of entity lists: opaque to clients (`c1.` and the base64url of the last
 /// record shown, which the key may see), checked when it comes back: anything else is
@@ -189,9 +399,9 @@ async fn one(
     who: Principal,
     kind: EntityKind,
     Path(id): Path<String>,
-) -> Result<Json2, ApiError> {
+) -> Result<Entity, ApiError> {
     match app.store().get(kind, &id).await? {
-        Some(e) if visible(&app, &who, &e) => Ok(axum::Json(e.to_json())),
+        Some(e) if visible(&app, &who, &e) => Ok(e),
         _ => Err(ApiError::not_found(kind.zh(), &id)),
     }
 }
@@ -202,7 +412,7 @@ async fn put(
     kind: EntityKind,
     Path(id): Path<String>,
     Json(mut body): Json<Value>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<(StatusCode, Entity, Vec<LineProblem>), ApiError> {
     let obj = body
         .as_object_mut()
         .ok_or_else(|| ApiError::bad_request(Code::NotAnObject, "请求体应为一个 JSON 对象"))?;
@@ -263,10 +473,7 @@ async fn put(
     } else {
         StatusCode::OK
     };
-    Ok((
-        status,
-        axum::Json(json!({"record": stored.to_json(), "warnings": report.warnings})),
-    ))
+    Ok((status, stored, report.warnings))
 }
 
 /// `400 wrong_type` naming the field.

@@ -78,14 +78,24 @@ pub struct ApiError {
     retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// Every error: application/problem+json with a stable machine `code` and a Chinese
+/// `title` and `detail`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Problem<'a> {
+    /// A URI naming the problem type (`…/problems/{code}`).
     #[serde(rename = "type")]
     kind: String,
+    /// Chinese title for the status.
     title: &'a str,
+    /// The HTTP status.
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// Stable machine code, in English.
+    #[schema(pattern = "^[a-z0-9_]+$")]
     code: &'a str,
+    /// What went wrong, in Chinese.
     detail: &'a str,
+    /// The offending field, where it applies.
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }

@@ -9,24 +9,44 @@ use super::auth::Principal;
 use super::error::ApiError;
 use super::error::Code;
 use super::extract::Body;
+use super::openapi::{BadRequest, Forbidden, NotFound, TooLarge, Unprocessable};
 use crate::app::{App, ImportSource};
+use crate::domain::Feedback;
 use crate::domain::{Entity, EntityKind, Role};
 use crate::ingest::{ImportReport, Importer, JsonlLine, SourceFormat, read_jsonl_line};
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Rejected lines (and warnings) listed in an HTTP answer; the rest are counted per code.
 pub const LISTED: usize = 100;
 
-pub(super) fn routes() -> Router<App> {
-    Router::new()
-        .route("/v1/import", post(import))
-        .route("/v1/feedback", post(feedback))
+pub(super) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(import))
+        .routes(routes!(feedback))
 }
 
+/// Bulk import (NDJSON); admins
+#[utoipa::path(
+    post,
+    path = "/v1/import",
+    operation_id = "import",
+    tag = "records",
+    request_body(
+        description = "One JSON record per line (NDJSON), whatever the content type",
+        content((String = "application/x-ndjson"), (String = "text/plain")),
+    ),
+    responses(
+        (status = 200, description = "OK", body = ImportReport),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 413, response = TooLarge),
+    )
+)]
 async fn import(
     State(app): State<App>,
     who: Principal,
@@ -227,7 +247,31 @@ pub(super) async fn broker_holds_lead(
     }
 }
 
+/// One feedback event (JSON) or many (NDJSON)
+///
 /// Feedback events arrive live: a missing `kind` is `feedback`, a missing `at` is now.
+#[utoipa::path(
+    post,
+    path = "/v1/feedback",
+    operation_id = "feedback",
+    tag = "records",
+    request_body(
+        description = "One feedback object (JSON), or one per line (NDJSON). Unknown keys are kept out of the record and reported as `unknown_key` warnings. A missing `kind` means `feedback`, a missing `at` the time of receipt.",
+        content(
+            (Feedback = "application/json", example = json!({"need_id": "N-000001", "provider_id": "P-00001", "event": "contacted", "actor": "enterprise"})),
+            (String = "application/x-ndjson"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Nothing new (already stored)", body = ImportReport),
+        (status = 201, description = "Stored", body = ImportReport),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 async fn feedback(
     State(app): State<App>,
     who: Principal,

@@ -5,53 +5,82 @@ use super::auth::Principal;
 use super::error::ApiError;
 use super::error::{Code, Coded};
 use super::extract::Json;
+use super::openapi::{BadRequest, NotFound, TooLarge, UnsupportedMedia};
 use super::searches::list;
 use crate::app::App;
 use crate::domain::{Field, Place, ProviderType, Service};
 use crate::matching::{MatchRequest, MatchResponse, ProviderFilter};
 use crate::rank::RankerName;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::post;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<App> {
-    Router::new().route("/v1/match", post(match_need))
+pub(super) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(match_need))
 }
 
-#[derive(Deserialize)]
+/// Either `need_id` (a stored need) or `text` (free text); unknown keys are rejected
+/// (400 invalid_json).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MatchRequest, example = json!({"need_id": "N-000001", "limit": 5}))]
 struct Body {
+    /// A stored need.
     need_id: Option<String>,
+    /// A free-text request (up to 2,000 characters).
+    #[schema(max_length = 2000)]
     text: Option<String>,
+    /// The service asked for (a service code).
+    #[schema(value_type = Option<Service>)]
     service: Option<String>,
+    /// Technology fields (codes).
     #[serde(default)]
+    #[schema(value_type = Vec<Field>)]
     fields: Vec<String>,
+    /// Where the work is (a place).
     district: Option<String>,
+    /// Budget in 万元.
+    #[schema(minimum = 0)]
     budget_wan: Option<f64>,
+    /// Whether the work must be near.
     near: Option<bool>,
+    /// Provider types wanted (as `filter.provider_types`).
     #[serde(default)]
+    #[schema(value_type = Vec<ProviderType>)]
     provider_types: Vec<String>,
     #[serde(default)]
     filter: FilterBody,
+    /// default 10, clamped to 1–200
     limit: Option<usize>,
+    /// `learned` (default), `baseline` or `bm25`.
+    #[schema(value_type = Option<RankerName>)]
     ranker: Option<String>,
+    /// A model version to rank with instead of the active one.
     model_version: Option<String>,
+    /// Spread first screens over providers (default true).
     exposure_control: Option<bool>,
 }
 
 /// Hard constraints on the providers returned.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MatchFilter)]
 struct FilterBody {
     #[serde(default)]
+    #[schema(value_type = Vec<ProviderType>)]
     provider_types: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<Service>)]
     services: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<Field>)]
     fields: Vec<String>,
+    /// Places.
     #[serde(default)]
     districts: Vec<String>,
+    /// Also providers serving a neighbouring district.
     #[serde(default)]
     include_neighbours: bool,
 }
@@ -68,6 +97,21 @@ pub(super) fn place(raw: &str, field: &str) -> Result<Place, ApiError> {
         .map_err(|e| ApiError::from(e).with_field(field))
 }
 
+/// Providers for a stored need or a free text, ranked and explained
+#[utoipa::path(
+    post,
+    path = "/v1/match",
+    operation_id = "match",
+    tag = "journeys",
+    request_body = Body,
+    responses(
+        (status = 200, description = "OK", body = MatchResponse),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMedia),
+    )
+)]
 async fn match_need(
     State(app): State<App>,
     who: Principal,

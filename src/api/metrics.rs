@@ -7,17 +7,18 @@
 //! read when scraped. The metric list and alert ideas are in `OPERATIONS.md`.
 
 use crate::app::{App, ImportCounters, ImportSource};
-use axum::Router;
+use axum::Extension;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -183,14 +184,24 @@ pub(super) async fn track(
 }
 
 /// The `/metrics` route, reading `metrics` (the same the [`track`] layer writes).
-pub(super) fn routes(metrics: Arc<HttpMetrics>) -> Router<App> {
-    Router::new().route(
-        "/metrics",
-        get(move |State(app): State<App>| {
-            let metrics = metrics.clone();
-            async move { exposition(&app, &metrics).await }
-        }),
-    )
+/// `GET /metrics`; the request metrics come from an `Extension` the router adds.
+pub(super) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(prometheus))
+}
+
+/// Prometheus text exposition (version 0.0.4): request counts and latencies per route, store, index, model, import and process gauges
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "system",
+    responses((status = 200, description = "The metrics", body = String, content_type = "text/plain"))
+)]
+async fn prometheus(
+    State(app): State<App>,
+    Extension(metrics): Extension<Arc<HttpMetrics>>,
+) -> Response {
+    exposition(&app, &metrics).await
 }
 
 async fn exposition(app: &App, metrics: &HttpMetrics) -> Response {

@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use error::ApiError;
 
@@ -63,11 +64,13 @@ impl Default for HttpConfig {
     }
 }
 
-/// The whole HTTP interface, with access decided at start-up (see [`auth::Access`]).
-pub fn router(app: App, access: auth::Access, config: &HttpConfig) -> Router {
-    let guard = Arc::new(auth::Guard::new(access, config.rate, config.auth_failures));
-    let http_metrics = Arc::new(metrics::HttpMetrics::default());
-    Router::new()
+/// Every route with its documentation: the one table both the router and
+/// `GET /openapi.json` are built from (see [`openapi`]). Each resource adds its routes
+/// with utoipa-axum's `routes!`, which routes a handler and describes it from its
+/// `#[utoipa::path]` in one step.
+fn routes(web_dir: Option<PathBuf>) -> OpenApiRouter<App> {
+    use utoipa::OpenApi;
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(system::routes())
         .merge(entities::routes())
         .merge(searches::routes())
@@ -75,11 +78,29 @@ pub fn router(app: App, access: auth::Access, config: &HttpConfig) -> Router {
         .merge(journeys::routes())
         .merge(models::routes())
         .merge(vocabulary::routes())
-        .merge(web::routes(config.web_dir.clone()))
+        .merge(web::routes(web_dir))
         .merge(openapi::routes())
-        .merge(metrics::routes(http_metrics.clone()))
+        .merge(metrics::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(imports::routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)))
+}
+
+/// The OpenAPI document `GET /openapi.json` serves, generated from [`routes`].
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    openapi::finish(routes(None).split_for_parts().1)
+}
+
+/// The whole HTTP interface, with access decided at start-up (see [`auth::Access`]).
+pub fn router(app: App, access: auth::Access, config: &HttpConfig) -> Router {
+    let guard = Arc::new(auth::Guard::new(access, config.rate, config.auth_failures));
+    let http_metrics = Arc::new(metrics::HttpMetrics::default());
+    let (routes, doc) = routes(config.web_dir.clone()).split_for_parts();
+    let doc = openapi::finish(doc)
+        .to_json()
+        .expect("the OpenAPI document serialises");
+    routes
+        .layer(axum::Extension(openapi::Document(doc.into())))
+        .layer(axum::Extension(http_metrics.clone()))
         .fallback(|| async { ApiError::no_route() })
         .layer(axum::middleware::from_fn_with_state(
             (app.clone(), guard),

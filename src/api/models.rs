@@ -3,34 +3,82 @@
 use super::auth::Principal;
 use super::error::ApiError;
 use super::error::Code;
+use super::openapi::{BadRequest, Conflict, Forbidden, TooLarge};
+use super::system::DefaultRanker;
 use crate::app::App;
-use crate::matching::training::{TrainOptions, TrainReport};
+use crate::matching::training::{TrainOptions, TrainReport, train};
+use crate::rank::registry::ModelInfo;
+use axum::Json;
 use axum::extract::State;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<App> {
-    Router::new()
-        .route("/v1/models", get(list))
-        .route("/v1/admin/models/reload", post(reload))
-        .route("/v1/admin/train", post(train_now))
+pub(super) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(reload))
+        .routes(routes!(train_now))
 }
 
-async fn list(State(app): State<App>) -> Result<Json<Value>, ApiError> {
+/// The rankers and their metrics.
+#[derive(Serialize, ToSchema)]
+pub(super) struct ModelList {
+    /// The active model's version, if any.
+    #[schema(required = true)]
+    active: Option<String>,
+    default_ranker: DefaultRanker,
+    results: Vec<ModelInfo>,
+    /// Always null: one page.
+    #[schema(required = true)]
+    next_cursor: Option<String>,
+}
+
+/// The rankers and their metrics
+#[utoipa::path(
+    get,
+    path = "/v1/models",
+    operation_id = "models",
+    tag = "models",
+    responses((status = 200, description = "OK", body = ModelList))
+)]
+async fn list(State(app): State<App>) -> Result<Json<ModelList>, ApiError> {
     let models = app.models().clone();
     let list = tokio::task::spawn_blocking(move || models.list())
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     let active = app.models().active().map(|m| m.version.clone());
-    Ok(Json(
-        json!({"active": active, "default_ranker": if active.is_some() {"learned"} else {"baseline"}, "results": list, "next_cursor": null}),
-    ))
+    Ok(Json(ModelList {
+        default_ranker: DefaultRanker::given(active.is_some()),
+        active,
+        results: list,
+        next_cursor: None,
+    }))
 }
 
-async fn reload(State(app): State<App>, who: Principal) -> Result<Json<Value>, ApiError> {
+/// The model now active.
+#[derive(Serialize, ToSchema)]
+pub(super) struct Reloaded {
+    /// Its version (none: no model, the baseline ranks).
+    #[schema(required = true)]
+    active: Option<String>,
+}
+
+/// Reload the active model from the models directory; admins
+#[utoipa::path(
+    post,
+    path = "/v1/admin/models/reload",
+    operation_id = "reloadModel",
+    tag = "models",
+    responses(
+        (status = 200, description = "OK", body = Reloaded),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+    )
+)]
+async fn reload(State(app): State<App>, who: Principal) -> Result<Json<Reloaded>, ApiError> {
     who.require_admin()?;
     let models = app.models().clone();
     let version = tokio::task::spawn_blocking(move || models.reload())
@@ -39,25 +87,47 @@ async fn reload(State(app): State<App>, who: Principal) -> Result<Json<Value>, A
         .map_err(|e| ApiError::conflict(Code::ModelUnreadable, format!("无法载入模型：{e}")))?;
     // Replicas sharing the store follow it.
     app.publish_model().await?;
-    Ok(Json(json!({"active": version})))
+    Ok(Json(Reloaded { active: version }))
 }
 
-#[derive(Deserialize, Default)]
+/// Optional; an empty body means the defaults. Unknown keys are rejected.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TrainBody {
+pub(super) struct TrainRequest {
+    /// Promote the new model even when it is not better on the held-out needs.
     #[serde(default)]
     force: bool,
+    /// Share of needs held out for evaluation; default 0.2.
+    #[schema(minimum = 0.05, maximum = 0.9)]
     test_share: Option<f64>,
 }
 
+/// One training at a time per process.
+static TRAINING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Train a ranker from the stored feedback; admins
+#[utoipa::path(
+    post,
+    path = "/v1/admin/train",
+    operation_id = "train",
+    tag = "models",
+    request_body(content = Option<TrainRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "OK", body = TrainReport),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+    )
+)]
 async fn train_now(
     State(app): State<App>,
     who: Principal,
     super::extract::Body(body): super::extract::Body,
 ) -> Result<Json<TrainReport>, ApiError> {
     who.require_admin()?;
-    let b: TrainBody = if body.iter().all(u8::is_ascii_whitespace) {
-        TrainBody::default()
+    let b: TrainRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        TrainRequest::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
             ApiError::bad_request(Code::InvalidJson, format!("请求体不是合法的 JSON：{e}"))
@@ -70,13 +140,21 @@ async fn train_now(
             format!("test_share 应在 0.05 到 0.9 之间，实际 {test_share}"),
         ));
     }
+    let _one = TRAINING.try_lock().map_err(|_| {
+        ApiError::conflict(Code::TrainingInProgress, "已有训练任务在进行，请稍后再试")
+    })?;
     let opts = TrainOptions {
         force: b.force,
         test_share,
         ..TrainOptions::default()
     };
-    // One training at a time per process.
-    // One training at a time per process (409 training_in_progress otherwise).
-    let report = app.matcher().train(&opts).await?;
+    let report = train(app.store(), app.index(), app.models(), &opts)
+        .await
+        .map_err(|e| match e {
+            crate::matching::training::TrainingError::Fit(msg) => {
+                ApiError::conflict(Code::NotEnoughFeedback, format!("无法训练：{msg}"))
+            }
+            other => ApiError::internal(&other),
+        })?;
     Ok(Json(report))
 }

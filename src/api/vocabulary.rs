@@ -12,16 +12,17 @@ use crate::domain::place::CITY_WIDE;
 use crate::domain::{
     Certification, Districts, EntityKind, Field, NeedStatus, ProviderType, Service,
 };
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<App> {
-    Router::new().route("/v1/vocabulary", get(vocabulary))
+pub(super) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(vocabulary))
 }
 
 /// Every vocabulary, in the domain's order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Vocabulary {
     /// Technology fields, with a short label for narrow places.
     pub fields: Vec<FieldTerm>,
@@ -42,7 +43,7 @@ pub struct Vocabulary {
 }
 
 /// A code and its Chinese label.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Term {
     /// The stable code, as in files and the API.
     pub code: &'static str,
@@ -51,7 +52,7 @@ pub struct Term {
 }
 
 /// A field: code, label and short label.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FieldTerm {
     /// The stable code.
     pub code: &'static str,
@@ -62,7 +63,7 @@ pub struct FieldTerm {
 }
 
 /// A district as the domain knows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DistrictTerm {
     /// Official name, which is also its code (`璧山区`).
     pub name: &'static str,
@@ -124,6 +125,18 @@ impl Vocabulary {
     }
 }
 
+/// The vocabularies: codes with Chinese labels, districts with aliases and neighbours
+///
+/// Fields, services, provider types, certifications, need statuses and record kinds in
+/// the domain's order; the districts of `domain/districts.txt`. Nothing in it is secret:
+/// any valid key (or an open server) may read it.
+#[utoipa::path(
+    get,
+    path = "/v1/vocabulary",
+    operation_id = "vocabulary",
+    tag = "system",
+    responses((status = 200, description = "OK", body = Vocabulary))
+)]
 async fn vocabulary() -> Json<Vocabulary> {
     Json(Vocabulary::from_domain())
 }

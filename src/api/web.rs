@@ -13,14 +13,16 @@
 
 use super::error::ApiError;
 use super::extract::Path;
+use super::openapi::{BadRequest, NotFound};
 use crate::app::App;
-use axum::Router;
+use axum::Extension;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// (file name, content type, embedded bytes): every file of `web/` the page loads.
 pub const FILES: &[(&str, &str, &[u8])] = &[
@@ -148,24 +150,57 @@ fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
     enc.finish().into_result().ok()
 }
 
-pub(super) fn routes(dir: Option<std::path::PathBuf>) -> Router<App> {
-    let assets = Arc::new((Assets::prepare(), dir));
-    let page = assets.clone();
-    Router::new()
-        .route(
-            "/",
-            get(move |headers: HeaderMap| async move {
-                asset(&page.0, page.1.as_deref(), "index.html", &headers)
-            }),
-        )
-        .route(
-            "/assets/{file}",
-            get(
-                move |Path(file): Path<String>, headers: HeaderMap| async move {
-                    asset(&assets.0, assets.1.as_deref(), &file, &headers)
-                },
-            ),
-        )
+/// The embedded files and the directory read before them (`--web-dir`).
+type Served = Arc<(Assets, Option<std::path::PathBuf>)>;
+
+/// The page's routes; `dir`, when given, is read before the built-in copies.
+pub(super) fn routes(dir: Option<std::path::PathBuf>) -> OpenApiRouter<App> {
+    let served: Served = Arc::new((Assets::prepare(), dir));
+    OpenApiRouter::new()
+        .routes(routes!(page))
+        .routes(routes!(file))
+        .layer(Extension(served))
+}
+
+/// The web page
+#[utoipa::path(
+    get,
+    path = "/",
+    operation_id = "webPage",
+    tag = "web",
+    responses(
+        (status = 200, description = "HTML", body = String, content_type = "text/html"),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current"),
+    )
+)]
+async fn page(Extension(served): Extension<Served>, headers: HeaderMap) -> Response {
+    asset(&served.0, served.1.as_deref(), "index.html", &headers)
+}
+
+/// A file of the web page
+#[utoipa::path(
+    get,
+    path = "/assets/{file}",
+    operation_id = "webAsset",
+    tag = "web",
+    params(("file" = String, Path, description = "A file of the page: `index.html`, `style.css`, `app.js` and the ES modules it imports", example = "app.js")),
+    responses(
+        (status = 200, description = "The file", content(
+            (String = "text/html"),
+            (String = "text/javascript"),
+            (String = "text/css"),
+        )),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current"),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn file(
+    Extension(served): Extension<Served>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    asset(&served.0, served.1.as_deref(), &file, &headers)
 }
 
 fn asset(

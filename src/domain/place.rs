@@ -190,6 +190,21 @@ impl Place {
     }
 }
 
+impl utoipa::PartialSchema for Place {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .min_length(Some(1))
+            .description(Some(
+                "A Chongqing district or zone (short forms such as 璧山 are normalised), `全市`, \
+                 or a place outside Chongqing",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Place {}
+
 impl Serialize for Place {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())

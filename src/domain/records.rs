@@ -42,6 +42,20 @@ impl Id {
     }
 }
 
+impl utoipa::PartialSchema for Id {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .min_length(Some(1))
+            .max_length(Some(64))
+            .pattern(Some("^[A-Za-z0-9._-]+$"))
+            .description(Some("1–64 letters, digits, `-`, `_`, `.`"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Id {}
+
 impl TryFrom<String> for Id {
     type Error = Coded;
     fn try_from(s: String) -> Result<Self, Coded> {
@@ -62,7 +76,7 @@ impl std::fmt::Display for Id {
 }
 
 /// A technology-based SME.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Enterprise {
     /// Stable id.
     pub id: Id,
@@ -95,7 +109,7 @@ pub struct Enterprise {
 }
 
 /// A technical need of an enterprise.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Need {
     /// Stable id.
     pub id: Id,
@@ -136,7 +150,7 @@ fn default_status() -> NeedStatus {
 }
 
 /// A pilot platform, transfer agency or broker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Provider {
     /// Stable id.
     pub id: Id,
@@ -187,7 +201,7 @@ pub struct Provider {
 }
 
 /// A technology commissioner.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Commissioner {
     /// Stable id.
     pub id: Id,
@@ -211,7 +225,7 @@ pub struct Commissioner {
 }
 
 /// One feedback event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Feedback {
     /// The need, for need ↔ provider events.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -54,7 +54,7 @@ impl SourceFormat {
 }
 
 /// A rejected line or a warning.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct LineProblem {
     /// 1-based line number in the input.
     pub line: usize,
@@ -68,7 +68,7 @@ pub struct LineProblem {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// Lines read (not counting blank ones).
     pub lines: usize,

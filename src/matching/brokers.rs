@@ -39,7 +39,7 @@ pub const GAP_SCORE: f64 = 0.3;
 pub const GAP_NEEDS: usize = 300;
 
 /// A provider in a lead.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LeadProvider {
     /// The provider record.
     pub provider: Arc<Provider>,
@@ -50,14 +50,14 @@ pub struct LeadProvider {
 }
 
 /// Who has the need.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EnterpriseRef {
     /// Id.
     pub id: String,
 }
 
 /// Why a lead is where it is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LeadExplanation {
     /// One line in Chinese.
     pub summary: String,
@@ -68,7 +68,7 @@ pub struct LeadExplanation {
 }
 
 /// One lead.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Lead {
     /// The need.
     pub need: Need,
@@ -87,7 +87,7 @@ pub struct Lead {
 }
 
 /// A need nobody fits well.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Gap {
     /// The need.
     pub need: Need,
@@ -103,7 +103,7 @@ pub struct Gap {
 }
 
 /// A provider by id and name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProviderRef {
     /// Id.
     pub id: String,

@@ -445,7 +445,7 @@ pub struct AssignScope {
 }
 
 /// One assignment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Assignment {
     /// Commissioner.
     pub commissioner_id: String,
@@ -462,7 +462,7 @@ pub struct Assignment {
 }
 
 /// An enterprise left out, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unassigned {
     /// Enterprise.
     pub enterprise_id: String,
@@ -475,7 +475,7 @@ pub struct Unassigned {
 }
 
 /// A commissioner's part in the plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CommissionerLoad {
     /// Commissioner.
     pub id: String,
@@ -490,7 +490,7 @@ pub struct CommissionerLoad {
 }
 
 /// The plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssignmentPlan {
     /// Assignments, by commissioner then score.
     pub assignments: Vec<Assignment>,

@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// One cell of the heatmap.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Cell {
     /// District.
     pub district: String,
@@ -30,7 +30,7 @@ pub struct Cell {
 }
 
 /// One month.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Month {
     /// `YYYY-MM`.
     pub period: String,
@@ -51,7 +51,7 @@ pub struct Month {
 }
 
 /// A field code with its Chinese name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldName {
     /// Code.
     pub code: &'static str,
@@ -60,7 +60,7 @@ pub struct FieldName {
 }
 
 /// Totals.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Totals {
     /// Open needs.
     pub open_needs: u32,
@@ -75,7 +75,7 @@ pub struct Totals {
 }
 
 /// The overview (without gaps, which the caller adds).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     /// Every district, in the table's order (rows of the heatmap).
     pub districts: Vec<String>,

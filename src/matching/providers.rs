@@ -222,7 +222,7 @@ pub struct Prepared {
 }
 
 /// What the service read from a free text.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Inferred {
     /// The service, when read from the text.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -246,7 +246,7 @@ pub struct Inferred {
 }
 
 /// One ranked provider.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MatchResult {
     /// The provider record.
     pub provider: Arc<Provider>,
@@ -260,11 +260,13 @@ pub struct MatchResult {
 }
 
 /// The answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MatchResponse {
     /// Ranker used.
+    #[schema(value_type = crate::rank::RankerName)]
     pub ranker: &'static str,
     /// Model version (none for the baseline and BM25).
+    #[schema(required = true)]
     pub model_version: Option<String>,
     /// The need matched, when a stored one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -276,6 +278,7 @@ pub struct MatchResponse {
     /// Best first.
     pub results: Vec<MatchResult>,
     /// Lists share this shape; a ranking has no further page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

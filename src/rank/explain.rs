@@ -9,7 +9,7 @@ use crate::domain::Service;
 use serde::Serialize;
 
 /// One feature's part in a score.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FeatureContribution {
     /// Feature name.
     pub name: &'static str,
@@ -29,7 +29,7 @@ pub struct Scored {
 }
 
 /// Why a result is where it is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Explanation {
     /// Every feature's value and contribution.
     pub features: Vec<FeatureContribution>,

@@ -151,7 +151,7 @@ pub struct FieldClassifier {
 }
 
 /// Held-out accuracy of a classifier, from [`FieldClassifier::evaluate`].
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct FieldAccuracy {
     /// Examples evaluated (those with at least one true field).
     pub examples: usize,

@@ -38,7 +38,7 @@ pub enum ModelError {
 }
 
 /// Metrics of one ranker on the held-out needs.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct RankerMetrics {
     /// ROC AUC over the labelled held-out pairs.
     pub auc: Option<f64>,
@@ -51,7 +51,7 @@ pub struct RankerMetrics {
 }
 
 /// What the model was trained on.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct TrainingSummary {
     /// Feedback events read.
     pub events: usize,

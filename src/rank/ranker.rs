@@ -22,7 +22,7 @@ pub enum Ranker {
 }
 
 /// The ranker names a request may ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RankerName {
     /// The active (or a pinned) trained model; the baseline when none is available.

@@ -34,7 +34,7 @@ pub const AT_CAPACITY: f64 = 0.2;
 pub const NOT_NEAR: f64 = 0.3;
 
 /// One rule that lowered the provider side.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SideReason {
     /// Stable machine code.
     pub code: &'static str,
@@ -45,7 +45,7 @@ pub struct SideReason {
 }
 
 /// The provider side of one pair.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ProviderSide {
     /// Product of the rules' factors (1 when none applies).
     pub factor: f64,
@@ -54,7 +54,7 @@ pub struct ProviderSide {
 }
 
 /// A provider's running engagements against its capacity.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Load {
     /// Accepted engagements whose need is not closed.
     pub active: u32,

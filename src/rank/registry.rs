@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, RwLock};
 pub const SHIPPED_MODEL: Option<&str> = Some(include_str!("../../models/ranker-default-2.json"));
 
 /// A model as listed by `GET /v1/models`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ModelInfo {
     /// Version.
     pub version: String,

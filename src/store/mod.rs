@@ -68,7 +68,7 @@ pub struct Change {
 }
 
 /// Record counts.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Counts {
     /// Enterprises.
     pub enterprises: i64,
@@ -83,7 +83,7 @@ pub struct Counts {
 }
 
 /// A broker's claim on a lead.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Claim {
     /// The need claimed.
     pub need_id: String,

@@ -19,7 +19,7 @@ pub struct ApiKey {
 }
 
 /// One audited request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Sequence number.
     pub seq: i64,

@@ -108,7 +108,7 @@ impl Default for TrainOptions {
 }
 
 /// What a training run did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TrainReport {
     /// The new model's version.
     pub version: String,
