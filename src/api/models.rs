@@ -6,7 +6,7 @@ use super::error::Code;
 use super::openapi::{BadRequest, Conflict, Forbidden, TooLarge};
 use super::system::DefaultRanker;
 use crate::app::App;
-use crate::matching::training::{TrainOptions, TrainReport, train};
+use crate::matching::training::{TrainOptions, TrainReport};
 use crate::rank::registry::ModelInfo;
 use axum::Json;
 use axum::extract::State;
@@ -102,9 +102,6 @@ pub(super) struct TrainRequest {
     test_share: Option<f64>,
 }
 
-/// One training at a time per process.
-static TRAINING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Train a ranker from the stored feedback; admins
 #[utoipa::path(
     post,
@@ -140,21 +137,12 @@ async fn train_now(
             format!("test_share 应在 0.05 到 0.9 之间，实际 {test_share}"),
         ));
     }
-    let _one = TRAINING.try_lock().map_err(|_| {
-        ApiError::conflict(Code::TrainingInProgress, "已有训练任务在进行，请稍后再试")
-    })?;
     let opts = TrainOptions {
         force: b.force,
         test_share,
         ..TrainOptions::default()
     };
-    let report = train(app.store(), app.index(), app.models(), &opts)
-        .await
-        .map_err(|e| match e {
-            crate::matching::training::TrainingError::Fit(msg) => {
-                ApiError::conflict(Code::NotEnoughFeedback, format!("无法训练：{msg}"))
-            }
-            other => ApiError::internal(&other),
-        })?;
+    // One training at a time per process (409 training_in_progress otherwise).
+    let report = app.matcher().train(&opts).await?;
     Ok(Json(report))
 }
