@@ -30,9 +30,13 @@ if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
 fi
 export RUSTC_BOOTSTRAP=1
 FUZZ=(cargo fuzz)
+# No sanitizer by default: the targets look for panics, overflows and failed assertions in
+# safe Rust, and AddressSanitizer roughly doubles the build and halves the executions.
+# FUZZ_SANITIZER=address brings it back.
+SANITIZER="${FUZZ_SANITIZER:-none}"
 
 # Release with debug assertions (overflow checks and debug_assert! on); built once.
-"${FUZZ[@]}" build -O -a
+"${FUZZ[@]}" build -O -a -s "$SANITIZER"
 
 failed=0
 summary=()
@@ -41,7 +45,7 @@ for t in "${TARGETS[@]}"; do
     log="artifacts/$t/run.log"
     echo "== $t: ${SECONDS_PER_TARGET}s"
     status=0
-    "${FUZZ[@]}" run -O -a "$t" "corpus/$t" "seeds/$t" -- \
+    "${FUZZ[@]}" run -O -a -s "$SANITIZER" "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$SECONDS_PER_TARGET" \
         -timeout="$TIMEOUT_S" -rss_limit_mb="$RSS_LIMIT_MB" \
         -print_final_stats=1 >"$log" 2>&1 || status=$?
