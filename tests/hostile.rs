@@ -5,51 +5,14 @@
 
 mod common;
 
-use common::{TestServer, paths, small_world};
-use duijie::api::auth::{Access, new_key, secret_sha};
+use common::{TestServer, code, make_key, paths, small_world};
+use duijie::api::auth::Access;
 use duijie::app::App;
 use serde_json::{Value, json};
 use std::time::Duration;
 
 /// Longer than the guard's cache of "how many live keys" (2 s).
 const KEY_CACHE: Duration = Duration::from_millis(2_300);
-
-async fn make_key(app: &App, role: &str, subject: Option<&str>) -> (String, String) {
-    let (id, secret, full) = new_key().unwrap();
-    app.store()
-        .create_key(&id, &secret_sha(&secret), role, subject)
-        .await
-        .unwrap();
-    (id, full)
-}
-
-async fn call(
-    srv: &TestServer,
-    method: &str,
-    path: &str,
-    key: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let url = srv.url(path);
-    let mut req = match method {
-        "GET" => srv.client.get(url),
-        "PUT" => srv.client.put(url),
-        _ => srv.client.post(url),
-    };
-    if let Some(k) = key {
-        req = req.bearer_auth(k);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-fn code(v: &Value) -> &str {
-    v["code"].as_str().unwrap_or("")
-}
 
 #[tokio::test]
 async fn revoking_the_last_key_never_opens_the_server() {
@@ -58,12 +21,9 @@ async fn revoking_the_last_key_never_opens_the_server() {
     let (id, admin) = make_key(&app, "admin", None).await;
     let store = app.store().clone();
     let srv = TestServer::serve(app).await;
+    assert_eq!(srv.call("GET", "/v1/admin/audit", None, None).await.0, 401);
     assert_eq!(
-        call(&srv, "GET", "/v1/admin/audit", None, None).await.0,
-        401
-    );
-    assert_eq!(
-        call(&srv, "GET", "/v1/admin/audit", Some(&admin), None)
+        srv.call("GET", "/v1/admin/audit", Some(&admin), None)
             .await
             .0,
         200
@@ -71,17 +31,17 @@ async fn revoking_the_last_key_never_opens_the_server() {
 
     assert!(store.revoke_key(&id).await.unwrap());
     tokio::time::sleep(KEY_CACHE).await;
-    let (s, body) = call(&srv, "GET", "/v1/admin/audit", None, None).await;
+    let (s, body) = srv.call("GET", "/v1/admin/audit", None, None).await;
     assert_eq!((s, code(&body)), (401, "unauthorized"), "{body}");
     let put = json!({"name":"x"});
     assert_eq!(
-        call(&srv, "PUT", "/v1/providers/P-X", None, Some(put))
+        srv.call("PUT", "/v1/providers/P-X", None, Some(put))
             .await
             .0,
         401
     );
     assert_eq!(
-        call(&srv, "GET", "/v1/admin/audit", Some(&admin), None)
+        srv.call("GET", "/v1/admin/audit", Some(&admin), None)
             .await
             .0,
         401
@@ -91,7 +51,7 @@ async fn revoking_the_last_key_never_opens_the_server() {
     // Restarted with every key revoked, on loopback: still closed.
     let app = App::open(&paths(dir.path())).await.unwrap();
     let srv = TestServer::serve(app).await;
-    assert_eq!(call(&srv, "GET", "/v1/stats", None, None).await.0, 401);
+    assert_eq!(srv.call("GET", "/v1/stats", None, None).await.0, 401);
     srv.stop().await;
 }
 
@@ -102,17 +62,17 @@ async fn an_open_server_closes_for_good_when_a_key_appears() {
     let store = app.store().clone();
     let srv = TestServer::serve(app.clone()).await;
     assert_eq!(
-        call(&srv, "GET", "/v1/stats", None, None).await.0,
+        srv.call("GET", "/v1/stats", None, None).await.0,
         200,
         "open on loopback"
     );
     let (id, _) = make_key(&app, "admin", None).await;
     tokio::time::sleep(KEY_CACHE).await;
-    assert_eq!(call(&srv, "GET", "/v1/stats", None, None).await.0, 401);
+    assert_eq!(srv.call("GET", "/v1/stats", None, None).await.0, 401);
     store.revoke_key(&id).await.unwrap();
     tokio::time::sleep(KEY_CACHE).await;
     assert_eq!(
-        call(&srv, "GET", "/v1/stats", None, None).await.0,
+        srv.call("GET", "/v1/stats", None, None).await.0,
         401,
         "never reopens"
     );
@@ -123,8 +83,9 @@ async fn an_open_server_closes_for_good_when_a_key_appears() {
 async fn open_mode_is_decided_at_start_and_never_on_a_network_for_a_store_that_had_keys() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(&paths(dir.path())).await.unwrap();
-    let local = "127.0.0.1:0".parse().unwrap();
-    let public = "0.0.0.0:0".parse().unwrap();
+    // Only the IP matters to the decision; nothing is bound here.
+    let local = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let public = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
     let decide = async |addr, open| Access::decide(app.store(), addr, open).await;
     // Never had a key: open on loopback; a network address only with --open.
     assert_eq!(decide(local, false).await.unwrap(), Access::Open);
@@ -187,7 +148,9 @@ async fn world() -> World {
 async fn feedback_is_authorised_by_ownership() {
     let w = world().await;
     let post = async |key: &str, body: Value| {
-        call(&w.srv, "POST", "/v1/feedback", Some(key), Some(body)).await
+        w.srv
+            .call("POST", "/v1/feedback", Some(key), Some(body))
+            .await
     };
 
     // A provider cannot make a matched_only need visible to itself by "contacting" it.
@@ -198,7 +161,8 @@ async fn feedback_is_authorised_by_ownership() {
     .await;
     assert_eq!(s, 404, "{b}");
     assert_eq!(
-        call(&w.srv, "GET", "/v1/needs/N-M", Some(&w.p2), None)
+        w.srv
+            .call("GET", "/v1/needs/N-M", Some(&w.p2), None)
             .await
             .0,
         404
@@ -243,25 +207,21 @@ async fn feedback_is_authorised_by_ownership() {
     assert_eq!(s, 403, "{b}");
     let out = json!({"broker_id":"P-5","event":"deal","provider_id":"P-2"});
     assert_eq!(
-        call(
-            &w.srv,
-            "POST",
-            "/v1/leads/N-2/outcome",
-            Some(&w.broker),
-            Some(out)
-        )
-        .await
-        .0,
+        w.srv
+            .call("POST", "/v1/leads/N-2/outcome", Some(&w.broker), Some(out))
+            .await
+            .0,
         403
     );
-    let (s, b) = call(
-        &w.srv,
-        "POST",
-        "/v1/leads/N-2/claim",
-        Some(&w.broker),
-        Some(json!({"broker_id":"P-5"})),
-    )
-    .await;
+    let (s, b) = w
+        .srv
+        .call(
+            "POST",
+            "/v1/leads/N-2/claim",
+            Some(&w.broker),
+            Some(json!({"broker_id":"P-5"})),
+        )
+        .await;
     assert_eq!(s, 201, "{b}");
     let (s, b) = post(&w.broker, fb).await;
     assert_eq!(s, 201, "{b}");
@@ -272,14 +232,15 @@ async fn feedback_is_authorised_by_ownership() {
 async fn cursors_are_opaque_and_never_name_a_hidden_record() {
     let w = world().await;
     // E-1's needs in id order: N-1, N-3 (public), N-C, N-M (hidden from E-2).
-    let (s, page) = call(
-        &w.srv,
-        "GET",
-        "/v1/needs?enterprise_id=E-1&limit=3",
-        Some(&w.e2),
-        None,
-    )
-    .await;
+    let (s, page) = w
+        .srv
+        .call(
+            "GET",
+            "/v1/needs?enterprise_id=E-1&limit=3",
+            Some(&w.e2),
+            None,
+        )
+        .await;
     assert_eq!(s, 200, "{page}");
     assert_eq!(page["results"].as_array().unwrap().len(), 2, "{page}");
     assert!(
@@ -294,14 +255,15 @@ async fn cursors_are_opaque_and_never_name_a_hidden_record() {
             .as_ref()
             .map(|c| format!("&cursor={c}"))
             .unwrap_or_default();
-        let (s, page) = call(
-            &w.srv,
-            "GET",
-            &format!("/v1/needs?enterprise_id=E-1&limit=1{q}"),
-            Some(&w.e2),
-            None,
-        )
-        .await;
+        let (s, page) = w
+            .srv
+            .call(
+                "GET",
+                &format!("/v1/needs?enterprise_id=E-1&limit=1{q}"),
+                Some(&w.e2),
+                None,
+            )
+            .await;
         assert_eq!(s, 200, "{page}");
         for r in page["results"].as_array().unwrap() {
             seen.push(r["id"].as_str().unwrap().to_string());
@@ -316,26 +278,23 @@ async fn cursors_are_opaque_and_never_name_a_hidden_record() {
     }
     assert_eq!(seen, ["N-1", "N-3"]);
     // The owner pages through all four.
-    let (_, page) = call(
-        &w.srv,
-        "GET",
-        "/v1/needs?enterprise_id=E-1&limit=3",
-        Some(&w.e1),
-        None,
-    )
-    .await;
+    let (_, page) = w
+        .srv
+        .call(
+            "GET",
+            "/v1/needs?enterprise_id=E-1&limit=3",
+            Some(&w.e1),
+            None,
+        )
+        .await;
     assert_eq!(page["results"].as_array().unwrap().len(), 3);
     assert!(page["next_cursor"].is_string());
     // A forged cursor is a clear 400.
     for bad in ["N-C", "c1.%21%21", "zzz"] {
-        let (s, b) = call(
-            &w.srv,
-            "GET",
-            &format!("/v1/needs?cursor={bad}"),
-            Some(&w.e2),
-            None,
-        )
-        .await;
+        let (s, b) = w
+            .srv
+            .call("GET", &format!("/v1/needs?cursor={bad}"), Some(&w.e2), None)
+            .await;
         assert_eq!((s, code(&b)), (400, "bad_cursor"), "{bad}: {b}");
     }
     w.srv.stop().await;
@@ -345,14 +304,18 @@ async fn cursors_are_opaque_and_never_name_a_hidden_record() {
 async fn ids_codes_and_names_of_the_wrong_type_are_rejected_not_coerced() {
     let w = world().await;
     let need = json!({"enterprise_id":500112,"title":"x","service":"pilot_scale"});
-    let (s, b) = call(&w.srv, "PUT", "/v1/needs/N-X", Some(&w.e2), Some(need)).await;
+    let (s, b) = w
+        .srv
+        .call("PUT", "/v1/needs/N-X", Some(&w.e2), Some(need))
+        .await;
     assert_eq!(
         (s, code(&b), b["field"].as_str()),
         (400, "wrong_type", Some("enterprise_id")),
         "{b}"
     );
     assert_eq!(
-        call(&w.srv, "GET", "/v1/needs/N-X", Some(&w.e1), None)
+        w.srv
+            .call("GET", "/v1/needs/N-X", Some(&w.e1), None)
             .await
             .0,
         404,
@@ -363,14 +326,10 @@ async fn ids_codes_and_names_of_the_wrong_type_are_rejected_not_coerced() {
         (json!({"id":2,"name":"x"}), "id"),
         (json!({"kind":["enterprise"],"name":"x"}), "kind"),
     ] {
-        let (s, b) = call(
-            &w.srv,
-            "PUT",
-            "/v1/enterprises/E-2",
-            Some(&w.e2),
-            Some(body),
-        )
-        .await;
+        let (s, b) = w
+            .srv
+            .call("PUT", "/v1/enterprises/E-2", Some(&w.e2), Some(body))
+            .await;
         assert_eq!(
             (s, code(&b), b["field"].as_str()),
             (400, "wrong_type", Some(field)),
@@ -378,7 +337,10 @@ async fn ids_codes_and_names_of_the_wrong_type_are_rejected_not_coerced() {
         );
     }
     let fb = json!({"kind":5,"need_id":"N-1","provider_id":"P-1","event":"contacted","actor":"enterprise"});
-    let (s, b) = call(&w.srv, "POST", "/v1/feedback", Some(&w.e1), Some(fb)).await;
+    let (s, b) = w
+        .srv
+        .call("POST", "/v1/feedback", Some(&w.e1), Some(fb))
+        .await;
     assert_eq!((s, code(&b)), (400, "wrong_type"), "{b}");
     w.srv.stop().await;
 }

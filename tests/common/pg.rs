@@ -1,5 +1,5 @@
-//! PostgreSQL for tests: `DUIJIE_TEST_PG` names a server (a base URL such as
-//! `postgres://postgres@127.0.0.1/postgres`; `.ci/postgres.sh` starts one in CI), and
+//! PostgreSQL for tests: `DUIJIE_TEST_PG` names a server (a base URL with a user allowed
+//! to create databases; `.ci/postgres.sh` starts one in CI and exports it), and
 //! each test gets a fresh database of its own, dropped when the test ends. Without the
 //! variable, PostgreSQL tests show as ignored, with the reason, in `cargo test`'s own
 //! summary: the test files that use this run under their own harness (`harness = false`
