@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::{TestServer, paths, small_world};
-use duijie::api::auth::{new_key, secret_sha};
+use common::{TestServer, code, make_key, paths, small_world};
 use duijie::app::App;
 use serde_json::{Value, json};
 
@@ -38,14 +37,7 @@ async fn world() -> (tempfile::TempDir, TestServer, Keys) {
         .await
         .unwrap();
     assert_eq!(report.rejected_count, 0, "{report:?}");
-    let make = async |role: &str, subject: Option<&str>| {
-        let (id, secret, full) = new_key().unwrap();
-        app.store()
-            .create_key(&id, &secret_sha(&secret), role, subject)
-            .await
-            .unwrap();
-        full
-    };
+    let make = async |role: &str, subject: Option<&str>| make_key(&app, role, subject).await.1;
     let keys = Keys {
         admin: make("admin", None).await,
         e1: make("enterprise", Some("E-1")).await,
@@ -57,35 +49,6 @@ async fn world() -> (tempfile::TempDir, TestServer, Keys) {
     };
     let srv = TestServer::serve(app).await;
     (dir, srv, keys)
-}
-
-async fn call(
-    srv: &TestServer,
-    method: &str,
-    path: &str,
-    key: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let url = srv.url(path);
-    let mut req = match method {
-        "GET" => srv.client.get(url),
-        "PUT" => srv.client.put(url),
-        "DELETE" => srv.client.delete(url),
-        _ => srv.client.post(url),
-    };
-    if let Some(k) = key {
-        req = req.bearer_auth(k);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
-fn code(v: &Value) -> &str {
-    v["code"].as_str().unwrap_or("")
 }
 
 fn ids(v: &Value) -> Vec<String> {
@@ -108,64 +71,56 @@ async fn keys_and_roles_decide_who_may_write_what() {
     let (_dir, srv, k) = world().await;
     // No key, a malformed key, a made-up key: 401.
     for key in [None, Some("nonsense"), Some("dj_00000000_ffff")] {
-        let (s, e) = call(&srv, "GET", "/v1/providers/P-1", key, None).await;
+        let (s, e) = srv.call("GET", "/v1/providers/P-1", key, None).await;
         assert_eq!((s, code(&e)), (401, "unauthorized"), "{key:?} {e}");
     }
     // The page and liveness stay open.
     assert_eq!(srv.get("/healthz").await.0, 200);
     // Any valid key may read providers.
-    let (s, _) = call(&srv, "GET", "/v1/providers/P-1", Some(&k.e2), None).await;
+    let (s, _) = srv
+        .call("GET", "/v1/providers/P-1", Some(&k.e2), None)
+        .await;
     assert_eq!(s, 200);
 
     // An enterprise edits itself and its own needs, nobody else's.
     let me = json!({"name":"重庆璧新复材科技有限公司（更名）","district":"璧山区","fields":["new_materials"]});
     assert_eq!(
-        call(
-            &srv,
-            "PUT",
-            "/v1/enterprises/E-1",
-            Some(&k.e1),
-            Some(me.clone())
-        )
-        .await
-        .0,
+        srv.call("PUT", "/v1/enterprises/E-1", Some(&k.e1), Some(me.clone()))
+            .await
+            .0,
         200
     );
-    let (s, e) = call(&srv, "PUT", "/v1/enterprises/E-2", Some(&k.e1), Some(me)).await;
+    let (s, e) = srv
+        .call("PUT", "/v1/enterprises/E-2", Some(&k.e1), Some(me))
+        .await;
     assert_eq!((s, code(&e)), (403, "forbidden"), "{e}");
     let need = json!({"enterprise_id":"E-1","title":"新需求","service":"testing"});
     assert_eq!(
-        call(
-            &srv,
-            "PUT",
-            "/v1/needs/N-9",
-            Some(&k.e1),
-            Some(need.clone())
-        )
-        .await
-        .0,
+        srv.call("PUT", "/v1/needs/N-9", Some(&k.e1), Some(need.clone()))
+            .await
+            .0,
         201
     );
-    let (s, _) = call(
-        &srv,
-        "PUT",
-        "/v1/needs/N-9",
-        Some(&k.e2),
-        Some(json!({"enterprise_id":"E-2","title":"抢占","service":"testing"})),
-    )
-    .await;
+    let (s, _) = srv
+        .call(
+            "PUT",
+            "/v1/needs/N-9",
+            Some(&k.e2),
+            Some(json!({"enterprise_id":"E-2","title":"抢占","service":"testing"})),
+        )
+        .await;
     assert_eq!(s, 403, "a need is changed only by its enterprise");
-    let (s, _) = call(&srv, "DELETE", "/v1/needs/N-2", Some(&k.e1), None).await;
+    let (s, _) = srv.call("DELETE", "/v1/needs/N-2", Some(&k.e1), None).await;
     assert_eq!(s, 403);
     // A provider edits itself; only admins import, train, reload, assign.
-    let (s, _) = call(
-        &srv,
-        "PUT",
-        "/v1/providers/P-2",
-        Some(&k.p1),
-        Some(json!({"name":"x"})),
-    )
-    .await;
+    let (s, _) = srv
+        .call(
+            "PUT",
+            "/v1/providers/P-2",
+            Some(&k.p1),
+            Some(json!({"name":"x"})),
+        )
+        .await;
     assert_eq!(s, 403);
     for (m, path) in [
         ("POST", "/v1/import"),
@@ -174,23 +129,22 @@ async fn keys_and_roles_decide_who_may_write_what() {
         ("POST", "/v1/commissioners/assign"),
         ("GET", "/v1/admin/audit"),
     ] {
-        let (s, e) = call(&srv, m, path, Some(&k.c1), Some(json!({}))).await;
+        let (s, e) = srv.call(m, path, Some(&k.c1), Some(json!({}))).await;
         assert_eq!((s, code(&e)), (403, "forbidden"), "{path}: {e}");
     }
-    let (s, _) = call(
-        &srv,
-        "POST",
-        "/v1/commissioners/assign",
-        Some(&k.admin),
-        Some(json!({})),
-    )
-    .await;
+    let (s, _) = srv
+        .call(
+            "POST",
+            "/v1/commissioners/assign",
+            Some(&k.admin),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(s, 200);
 
     // Journeys: a commissioner sees their own list, a broker their own leads.
     assert_eq!(
-        call(
-            &srv,
+        srv.call(
             "GET",
             "/v1/commissioners/C-1/enterprises",
             Some(&k.c1),
@@ -201,8 +155,7 @@ async fn keys_and_roles_decide_who_may_write_what() {
         200
     );
     assert_eq!(
-        call(
-            &srv,
+        srv.call(
             "GET",
             "/v1/commissioners/C-1/enterprises",
             Some(&k.broker),
@@ -213,25 +166,25 @@ async fn keys_and_roles_decide_who_may_write_what() {
         403
     );
     assert_eq!(
-        call(&srv, "GET", "/v1/brokers/P-5/leads", Some(&k.broker), None)
+        srv.call("GET", "/v1/brokers/P-5/leads", Some(&k.broker), None)
             .await
             .0,
         200
     );
     assert_eq!(
-        call(&srv, "GET", "/v1/brokers/P-5/leads", Some(&k.c1), None)
+        srv.call("GET", "/v1/brokers/P-5/leads", Some(&k.c1), None)
             .await
             .0,
         403
     );
-    let (s, _) = call(
-        &srv,
-        "POST",
-        "/v1/leads/N-1/claim",
-        Some(&k.p1),
-        Some(json!({"broker_id":"P-5"})),
-    )
-    .await;
+    let (s, _) = srv
+        .call(
+            "POST",
+            "/v1/leads/N-1/claim",
+            Some(&k.p1),
+            Some(json!({"broker_id":"P-5"})),
+        )
+        .await;
     assert_eq!(s, 403, "a key claims only for itself");
 
     // Feedback: only one's own actions.
@@ -243,8 +196,7 @@ async fn keys_and_roles_decide_who_may_write_what() {
         v
     };
     assert_eq!(
-        call(
-            &srv,
+        srv.call(
             "POST",
             "/v1/feedback",
             Some(&k.e1),
@@ -255,8 +207,7 @@ async fn keys_and_roles_decide_who_may_write_what() {
         201
     );
     assert_eq!(
-        call(
-            &srv,
+        srv.call(
             "POST",
             "/v1/feedback",
             Some(&k.e2),
@@ -267,8 +218,7 @@ async fn keys_and_roles_decide_who_may_write_what() {
         403
     );
     assert_eq!(
-        call(
-            &srv,
+        srv.call(
             "POST",
             "/v1/feedback",
             Some(&k.e1),
@@ -279,8 +229,7 @@ async fn keys_and_roles_decide_who_may_write_what() {
         403
     );
     assert_eq!(
-        call(
-            &srv,
+        srv.call(
             "POST",
             "/v1/feedback",
             Some(&k.p1),
@@ -292,8 +241,7 @@ async fn keys_and_roles_decide_who_may_write_what() {
         "a provider reports contacting, not the enterprise's acceptance"
     );
     assert_eq!(
-        call(
-            &srv,
+        srv.call(
             "POST",
             "/v1/feedback",
             Some(&k.p1),
@@ -305,14 +253,9 @@ async fn keys_and_roles_decide_who_may_write_what() {
     );
 
     // The audit log has the writes, who made them and how they ended.
-    let (s, log) = call(
-        &srv,
-        "GET",
-        "/v1/admin/audit?limit=100",
-        Some(&k.admin),
-        None,
-    )
-    .await;
+    let (s, log) = srv
+        .call("GET", "/v1/admin/audit?limit=100", Some(&k.admin), None)
+        .await;
     assert_eq!(s, 200, "{log}");
     let entries = log["results"].as_array().unwrap();
     let e1_id = k.e1.split('_').nth(1).unwrap();
@@ -335,23 +278,18 @@ async fn keys_and_roles_decide_who_may_write_what() {
             .all(|e| e["method"] != "GET" || e["path"].as_str().unwrap().starts_with("/v1/admin/"))
     );
     // Matching is a read, even as a POST: not in the log of writes.
-    let (s, _) = call(
-        &srv,
-        "POST",
-        "/v1/match",
-        Some(&k.admin),
-        Some(json!({"text": "碳纤维中试"})),
-    )
-    .await;
+    let (s, _) = srv
+        .call(
+            "POST",
+            "/v1/match",
+            Some(&k.admin),
+            Some(json!({"text": "碳纤维中试"})),
+        )
+        .await;
     assert_eq!(s, 200);
-    let (_, log) = call(
-        &srv,
-        "GET",
-        "/v1/admin/audit?limit=500",
-        Some(&k.admin),
-        None,
-    )
-    .await;
+    let (_, log) = srv
+        .call("GET", "/v1/admin/audit?limit=500", Some(&k.admin), None)
+        .await;
     assert!(
         log["results"]
             .as_array()
@@ -366,7 +304,7 @@ async fn keys_and_roles_decide_who_may_write_what() {
 async fn each_visibility_holds_in_reads_search_match_and_leads() {
     let (_dir, srv, k) = world().await;
     let read = async |id: &str, key: &str| {
-        call(&srv, "GET", &format!("/v1/needs/{id}"), Some(key), None)
+        srv.call("GET", &format!("/v1/needs/{id}"), Some(key), None)
             .await
             .0
     };
@@ -386,14 +324,9 @@ async fn each_visibility_holds_in_reads_search_match_and_leads() {
 
     // Search leaves out what a key may not see.
     let search = async |key: &str| {
-        let (s, v) = call(
-            &srv,
-            "GET",
-            "/v1/search?q=碳纤维&kind=need",
-            Some(key),
-            None,
-        )
-        .await;
+        let (s, v) = srv
+            .call("GET", "/v1/search?q=碳纤维&kind=need", Some(key), None)
+            .await;
         assert_eq!(s, 200, "{v}");
         ids(&v)
     };
@@ -414,46 +347,41 @@ async fn each_visibility_holds_in_reads_search_match_and_leads() {
     assert!(!p1.contains(&"N-C".to_string()) && p1.contains(&"N-M".to_string()));
 
     // Lists of needs too.
-    let (_, list) = call(
-        &srv,
-        "GET",
-        "/v1/needs?enterprise_id=E-1",
-        Some(&k.e2),
-        None,
-    )
-    .await;
+    let (_, list) = srv
+        .call("GET", "/v1/needs?enterprise_id=E-1", Some(&k.e2), None)
+        .await;
     assert!(!ids(&list).contains(&"N-C".to_string()) && !ids(&list).contains(&"N-M".to_string()));
 
     // Matching a hidden need: it does not exist for that key.
     let m = |id: &str| json!({"need_id": id});
     assert_eq!(
-        call(&srv, "POST", "/v1/match", Some(&k.p2), Some(m("N-M")))
+        srv.call("POST", "/v1/match", Some(&k.p2), Some(m("N-M")))
             .await
             .0,
         404
     );
     assert_eq!(
-        call(&srv, "POST", "/v1/match", Some(&k.p1), Some(m("N-M")))
+        srv.call("POST", "/v1/match", Some(&k.p1), Some(m("N-M")))
             .await
             .0,
         200
     );
     assert_eq!(
-        call(&srv, "POST", "/v1/match", Some(&k.e2), Some(m("N-C")))
+        srv.call("POST", "/v1/match", Some(&k.e2), Some(m("N-C")))
             .await
             .0,
         404
     );
 
     // Leads: a broker sees neither hidden need; nor can it claim them.
-    let (s, leads) = call(
-        &srv,
-        "GET",
-        "/v1/brokers/P-5/leads?limit=50",
-        Some(&k.broker),
-        None,
-    )
-    .await;
+    let (s, leads) = srv
+        .call(
+            "GET",
+            "/v1/brokers/P-5/leads?limit=50",
+            Some(&k.broker),
+            None,
+        )
+        .await;
     assert_eq!(s, 200, "{leads}");
     let l = ids(&leads);
     assert!(l.contains(&"N-1".to_string()), "{l:?}");
@@ -461,14 +389,14 @@ async fn each_visibility_holds_in_reads_search_match_and_leads() {
         !l.contains(&"N-C".to_string()) && !l.contains(&"N-M".to_string()),
         "{l:?}"
     );
-    let (s, _) = call(
-        &srv,
-        "POST",
-        "/v1/leads/N-C/claim",
-        Some(&k.broker),
-        Some(json!({"broker_id":"P-5"})),
-    )
-    .await;
+    let (s, _) = srv
+        .call(
+            "POST",
+            "/v1/leads/N-C/claim",
+            Some(&k.broker),
+            Some(json!({"broker_id":"P-5"})),
+        )
+        .await;
     assert_eq!(s, 404);
     srv.stop().await;
 }

@@ -6,7 +6,7 @@ mod common;
 
 use common::{TestServer, paths};
 use duijie::api::HttpConfig;
-use duijie::api::auth::{RateLimit, new_key, secret_sha};
+use duijie::api::auth::RateLimit;
 use duijie::app::App;
 
 #[tokio::test]
@@ -15,12 +15,7 @@ async fn over_the_burst_a_key_gets_429_with_retry_after() {
     let app = App::open(&paths(dir.path())).await.unwrap();
     let mut keys = Vec::new();
     for _ in 0..2 {
-        let (id, secret, full) = new_key().unwrap();
-        app.store()
-            .create_key(&id, &secret_sha(&secret), "admin", None)
-            .await
-            .unwrap();
-        keys.push(full);
+        keys.push(common::make_key(&app, "admin", None).await.1);
     }
     let config = HttpConfig {
         rate: RateLimit {

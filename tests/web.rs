@@ -6,7 +6,6 @@
 mod common;
 
 use common::{TestServer, paths};
-use duijie::api::auth::{new_key, secret_sha};
 use duijie::app::App;
 use duijie::domain::{Districts, Field, NeedStatus, ProviderType, Service};
 use serde_json::Value;
@@ -76,11 +75,7 @@ async fn the_vocabulary_is_the_domains() {
 async fn the_vocabulary_needs_a_key_of_any_role_on_a_closed_server() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(&paths(dir.path())).await.unwrap();
-    let (id, secret, full) = new_key().unwrap();
-    app.store()
-        .create_key(&id, &secret_sha(&secret), "enterprise", Some("E-1"))
-        .await
-        .unwrap();
+    let (_, full) = common::make_key(&app, "enterprise", Some("E-1")).await;
     let srv = TestServer::serve(app).await;
     let (s, body) = srv.get("/v1/vocabulary").await;
     assert_eq!(s, 401, "{body}");

@@ -28,6 +28,33 @@ pub fn paths(dir: &Path) -> Paths {
 }
 
 impl TestServer {
+    /// `method` on `path` with an optional API key and JSON body: the status and the
+    /// JSON answer (`null` when the body is not JSON).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let url = self.url(path);
+        let mut req = match method {
+            "GET" => self.client.get(url),
+            "PUT" => self.client.put(url),
+            "DELETE" => self.client.delete(url),
+            _ => self.client.post(url),
+        };
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// Opens the data directory (catching the index up) and serves it.
     pub async fn start(dir: &Path) -> TestServer {
         let app = App::open(&paths(dir)).await.expect("app opens");
@@ -186,4 +213,20 @@ pub fn spawn_serve_with(
         }
     });
     (child, url, log)
+}
+
+/// A problem answer's stable `code` (empty when there is none).
+pub fn code(v: &Value) -> &str {
+    v["code"].as_str().unwrap_or("")
+}
+
+/// Creates an API key for `role` (and `subject`) in the app's store: its id and the full
+/// secret a client sends.
+pub async fn make_key(app: &App, role: &str, subject: Option<&str>) -> (String, String) {
+    let (id, secret, full) = duijie::api::auth::new_key().unwrap();
+    app.store()
+        .create_key(&id, &duijie::api::auth::secret_sha(&secret), role, subject)
+        .await
+        .unwrap();
+    (id, full)
 }
